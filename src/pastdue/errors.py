@@ -1,0 +1,74 @@
+"""Everything pastdue raises, and the one record it returns for bad user data.
+
+Problems in what a user gave us (a CSV row, a policy file, a command-line value) are not
+exceptions: they are collected as :class:`Problem` values, all of them at once, so that a
+person can fix a whole file in one go. Exceptions are for failures of code or
+infrastructure, and form one tree::
+
+    PastdueError                 base of everything below; never raised itself
+    ├── ProblemsFound            an operation refused its input; carries list[Problem]
+    ├── CurrencyError            arithmetic mixed two currencies, or a currency is unknown
+    ├── NotFound                 a record named by a user does not exist in this tenant
+    ├── ConfigurationError       settings or adapters cannot be built (bad URL, missing secret)
+    └── StoreError               the database failed or holds something it never should
+        └── AuditChainBroken     ``audit verify`` found an event whose hash does not match
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with user data, precise enough to find and fix it.
+
+    ``line`` follows editors: the header row of a CSV file is line 1. ``source`` is a file
+    name, or a logical source such as ``policy.toml`` or ``--as-of``.
+    """
+
+    source: str
+    line: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class PastdueError(Exception):
+    """Base of every exception pastdue raises on purpose."""
+
+
+class ProblemsFound(PastdueError):
+    """Raised when an operation refuses its input; nothing was changed."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s): " + "; ".join(map(str, problems[:3])))
+
+
+class CurrencyError(PastdueError, ValueError):
+    """Raised when money of two currencies is combined, or a currency code is unknown."""
+
+
+class NotFound(PastdueError, LookupError):
+    """Raised when a user names a record (invoice, policy, customer) this tenant lacks."""
+
+
+class ConfigurationError(PastdueError):
+    """Raised when settings cannot produce working adapters."""
+
+
+class StoreError(PastdueError):
+    """Raised when the database fails or contradicts an invariant pastdue relies on."""
+
+
+class AuditChainBroken(StoreError):
+    """Raised when an audit event's stored hash differs from the one recomputed."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        self.seq = seq
+        self.reason = reason
+        super().__init__(f"audit event {seq}: {reason}")

@@ -1,0 +1,1 @@
+"""Readers that turn outside files into validated rows and problems; they never write."""

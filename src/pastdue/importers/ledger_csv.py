@@ -1,0 +1,346 @@
+"""The CSV ledger of DESIGN.md section 4: customers, invoices and payments.
+
+Reading is streaming: rows are validated one by one and handed on in batches, so a file
+of millions of rows never sits in memory. Everything wrong with a row is collected as a
+:class:`~pastdue.errors.Problem` naming file, line and field; checks that need other
+rows or the database (duplicates, references, currencies of referenced invoices) are done
+by the store on the staged rows, so that they too stay bounded in memory.
+
+Rows come out as tuples in the column order of :data:`STAGE_COLUMNS`, with dates as ISO
+strings, amounts as integer minor units, and the line number last.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pastdue.core.model import CustomerKind, PaymentKind
+from pastdue.core.money import exponent, is_currency
+from pastdue.errors import Problem
+
+BATCH_ROWS = 5000
+MAX_PROBLEMS = 10_000
+
+
+class LedgerKind(StrEnum):
+    CUSTOMERS = "customers"
+    INVOICES = "invoices"
+    PAYMENTS = "payments"
+
+
+REQUIRED: dict[LedgerKind, tuple[str, ...]] = {
+    LedgerKind.CUSTOMERS: ("id", "name", "email", "phone", "country", "language", "timezone"),
+    LedgerKind.INVOICES: ("id", "customer_id", "number", "currency", "amount", "issued_on", "due_on"),
+    LedgerKind.PAYMENTS: ("id", "invoice_id", "amount", "currency", "paid_on"),
+}
+OPTIONAL: dict[LedgerKind, tuple[str, ...]] = {
+    LedgerKind.CUSTOMERS: ("street", "postal_code", "city", "kind", "policy", "exempt"),
+    LedgerKind.INVOICES: (),
+    LedgerKind.PAYMENTS: ("customer_id", "reference", "kind"),
+}
+# Order of the values in a staged row (``line`` is appended by the reader).
+STAGE_COLUMNS: dict[LedgerKind, tuple[str, ...]] = {
+    LedgerKind.CUSTOMERS: (
+        "id", "name", "email", "phone", "country", "language", "timezone", "street",
+        "postal_code", "city", "kind", "policy", "exempt",
+    ),
+    LedgerKind.INVOICES: (
+        "id", "customer_id", "number", "currency", "amount_minor", "issued_on", "due_on",
+    ),
+    LedgerKind.PAYMENTS: (
+        "id", "invoice_id", "customer_id", "currency", "amount_minor", "paid_on", "reference",
+        "kind",
+    ),
+}
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_TRUE = {"true", "1", "yes", "y"}
+_FALSE = {"false", "0", "no", "n", ""}
+_LIMITS = {"id": 64, "customer_id": 64, "invoice_id": 64, "number": 64, "name": 200,
+           "email": 254, "phone": 32, "street": 200, "postal_code": 20, "city": 100,
+           "policy": 100, "reference": 200}
+
+
+def detect_kind(header: list[str]) -> LedgerKind | None:
+    """Which ledger file a header belongs to, judged by its columns, not its name."""
+    names = set(header)
+    for kind in (LedgerKind.INVOICES, LedgerKind.PAYMENTS, LedgerKind.CUSTOMERS):
+        if set(REQUIRED[kind]) <= names:
+            return kind
+    return None
+
+
+@dataclass
+class LedgerFile:
+    """One CSV file being read: its kind, its problems so far, and its row count."""
+
+    path: Path
+    kind: LedgerKind
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def source(self) -> str:
+        return str(self.path)
+
+    def problem(self, line: int | None, column: str | None, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.source, line, column, message))
+        elif len(self.problems) == MAX_PROBLEMS:
+            self.problems.append(Problem(self.source, None, None, "too many problems; stopped listing"))
+
+
+class _Dates:
+    """Strict ISO dates, parsed once per distinct string (ledgers repeat few dates)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def check(self, text: str) -> str | None:
+        hit = self._seen.get(text)
+        if hit is not None:
+            return hit
+        if not _ISO_DATE.match(text):
+            return None
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return None
+        self._seen[text] = text
+        return text
+
+
+def _minor(text: str, currency: str) -> int | str:
+    """Integer minor units for a plain, non-negative decimal string, or why it is not one."""
+    s = text.strip()
+    if not s:
+        return "is empty"
+    if s.startswith("-"):
+        return f"must not be negative: {text!r}"
+    whole, dot, frac = s.partition(".")
+    if not (whole + frac).isdigit() or not (whole + frac).isascii() or (dot and not frac) or not whole:
+        return f"not a decimal amount: {text!r}"
+    ex = exponent(currency)
+    if len(frac) > ex:
+        return f"{text!r} has {len(frac)} decimals; {currency} allows {ex}"
+    return int(whole + frac.ljust(ex, "0"))
+
+
+def read_ledger_file(path: Path, timezones: frozenset[str] | None = None) -> tuple[LedgerFile, Iterator[list[tuple[Any, ...]]]]:
+    """Open a ledger CSV; returns the file record and an iterator of validated row batches.
+
+    The file record's ``problems`` fills up while the batches are consumed; rows with
+    problems are not yielded. Header problems (unknown or missing columns) are reported
+    at once and yield no rows at all.
+    """
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    header = [h.strip() for h in header]
+    kind = detect_kind(header) or _kind_from_name(path)
+    ledger = LedgerFile(path, kind or LedgerKind.CUSTOMERS)
+    if kind is None:
+        ledger.problem(1, None, "not a ledger file: the header matches neither customers, invoices nor payments")
+        return ledger, iter(())
+    known = set(REQUIRED[kind]) | set(OPTIONAL[kind])
+    for column in header:
+        if column not in known:
+            ledger.problem(1, column, f"unknown column (known: {', '.join(sorted(known))})")
+    for column in REQUIRED[kind]:
+        if column not in header:
+            ledger.problem(1, column, "missing column")
+    if len(set(header)) != len(header):
+        ledger.problem(1, None, "a column appears twice in the header")
+    if ledger.problems:
+        return ledger, iter(())
+    return ledger, _batches(ledger, header, timezones or _timezones())
+
+
+def _kind_from_name(path: Path) -> LedgerKind | None:
+    stem = path.stem.lower()
+    return next((k for k in LedgerKind if stem.startswith(k.value)), None)
+
+
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _batches(ledger: LedgerFile, header: list[str], timezones: frozenset[str]) -> Iterator[list[tuple[Any, ...]]]:
+    check = _row_checker(ledger, header, timezones)
+    batch: list[tuple[Any, ...]] = []
+    with ledger.path.open("r", encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        next(reader, None)
+        line = reader.line_num + 1
+        width = len(header)
+        try:
+            for record in reader:
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    line = reader.line_num + 1
+                    continue
+                ledger.rows += 1
+                if len(record) != width:
+                    ledger.problem(line, None, f"has {len(record)} fields; the header has {width}")
+                else:
+                    row = check(record, line)
+                    if row is not None:
+                        batch.append(row)
+                        if len(batch) >= BATCH_ROWS:
+                            yield batch
+                            batch = []
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            ledger.problem(line, None, f"malformed CSV: {exc}")
+        except UnicodeDecodeError as exc:
+            ledger.problem(None, None, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+    if batch:
+        yield batch
+
+
+def _row_checker(ledger: LedgerFile, header: list[str], timezones: frozenset[str]) -> Callable[[list[str], int], tuple[Any, ...] | None]:
+    """A function validating one record into a staged tuple, or recording its problems."""
+    at = {name: i for i, name in enumerate(header)}
+    dates = _Dates()
+    kind = ledger.kind
+
+    def get(record: list[str], name: str) -> str:
+        i = at.get(name)
+        return record[i].strip() if i is not None else ""
+
+    def common(record: list[str], line: int, names: tuple[str, ...]) -> bool:
+        ok = True
+        for name in names:
+            value = get(record, name)
+            limit = _LIMITS.get(name)
+            if limit and len(value) > limit:
+                ledger.problem(line, name, f"longer than {limit} characters")
+                ok = False
+        return ok
+
+    def required(record: list[str], line: int, *names: str) -> bool:
+        ok = True
+        for name in names:
+            if not get(record, name):
+                ledger.problem(line, name, "is empty")
+                ok = False
+        return ok
+
+    def check_date(record: list[str], line: int, name: str) -> str | None:
+        value = get(record, name)
+        parsed = dates.check(value)
+        if parsed is None and value:
+            ledger.problem(line, name, f"not a date (YYYY-MM-DD): {value!r}")
+        return parsed
+
+    def check_currency(record: list[str], line: int) -> str | None:
+        value = get(record, "currency")
+        if value and not is_currency(value):
+            ledger.problem(line, "currency", f"unknown ISO 4217 currency: {value!r}")
+            return None
+        return value or None
+
+    def check_amount(record: list[str], line: int, currency: str | None) -> int | None:
+        value = get(record, "amount")
+        if currency is None:
+            return None
+        result = _minor(value, currency)
+        if isinstance(result, str):
+            ledger.problem(line, "amount", result)
+            return None
+        return result
+
+    def customer(record: list[str], line: int) -> tuple[Any, ...] | None:
+        ok = required(record, line, "id", "name") & common(record, line, STAGE_COLUMNS[kind])
+        country = get(record, "country")
+        if country and (len(country) != 2 or not country.isalpha() or not country.isupper()):
+            ledger.problem(line, "country", f"not an ISO 3166 country code: {country!r}")
+            ok = False
+        tz = get(record, "timezone") or "UTC"
+        if tz not in timezones:
+            ledger.problem(line, "timezone", f"unknown IANA time zone: {tz!r}")
+            ok = False
+        language = get(record, "language") or "en"
+        if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", language):
+            ledger.problem(line, "language", f"not a language code: {language!r}")
+            ok = False
+        ckind = get(record, "kind") or CustomerKind.BUSINESS.value
+        if ckind not in {k.value for k in CustomerKind}:
+            ledger.problem(line, "kind", "must be business, consumer or public")
+            ok = False
+        exempt_text = get(record, "exempt").lower()
+        if exempt_text not in _TRUE | _FALSE:
+            ledger.problem(line, "exempt", "must be true or false")
+            ok = False
+        if not ok:
+            return None
+        return (
+            get(record, "id"), get(record, "name"), get(record, "email"), get(record, "phone"),
+            country, language, tz, get(record, "street"), get(record, "postal_code"),
+            get(record, "city"), ckind, get(record, "policy") or None, exempt_text in _TRUE, line,
+        )
+
+    def invoice(record: list[str], line: int) -> tuple[Any, ...] | None:
+        ok = required(record, line, "id", "customer_id", "number", "currency", "amount",
+                      "issued_on", "due_on") & common(record, line, ("id", "customer_id", "number"))
+        currency = check_currency(record, line)
+        amount = check_amount(record, line, currency)
+        issued = check_date(record, line, "issued_on")
+        due = check_date(record, line, "due_on")
+        if issued and due and due < issued:
+            ledger.problem(line, "due_on", f"{due} is before issued_on {issued}")
+            ok = False
+        if not ok or amount is None or issued is None or due is None:
+            return None
+        return (get(record, "id"), get(record, "customer_id"), get(record, "number"), currency,
+                amount, issued, due, line)
+
+    def payment(record: list[str], line: int) -> tuple[Any, ...] | None:
+        ok = required(record, line, "id", "currency", "amount", "paid_on") & common(
+            record, line, ("id", "invoice_id", "customer_id", "reference"))
+        if not get(record, "invoice_id") and not get(record, "customer_id"):
+            ledger.problem(line, "invoice_id", "is empty and no customer_id names whose cash this is")
+            ok = False
+        pkind = get(record, "kind") or PaymentKind.PAYMENT.value
+        if pkind not in {k.value for k in PaymentKind}:
+            ledger.problem(line, "kind", "must be payment or credit")
+            ok = False
+        currency = check_currency(record, line)
+        amount = check_amount(record, line, currency)
+        if amount == 0:
+            ledger.problem(line, "amount", "must be greater than zero")
+            ok = False
+        paid = check_date(record, line, "paid_on")
+        if not ok or amount is None or paid is None:
+            return None
+        return (get(record, "id"), get(record, "invoice_id") or None,
+                get(record, "customer_id") or None, currency, amount, paid,
+                get(record, "reference"), pkind, line)
+
+    return {LedgerKind.CUSTOMERS: customer, LedgerKind.INVOICES: invoice,
+            LedgerKind.PAYMENTS: payment}[kind]
+
+
+def ledger_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
+    """Expand folders into their CSV files, customers first so references resolve in order."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.glob("*.csv"))
+            if not found:
+                problems.append(Problem(str(path), None, None, "folder holds no .csv files"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), None, None, "no such file or folder"))
+    order = {"customers": 0, "invoices": 1, "payments": 2}
+    files.sort(key=lambda p: (next((v for k, v in order.items() if p.stem.startswith(k)), 3), str(p)))
+    return files, problems

@@ -1,0 +1,63 @@
+"""Small helpers for raw driver-level statements on the hot paths (bulk reads and writes).
+
+SQLAlchemy Core builds most statements; the daily run and the import move hundreds of
+thousands of rows, where handing tuples straight to the driver is several times faster.
+Dates travel as ISO strings to SQLite (which stores them so) and as ``date`` to psycopg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from pastdue.store.database import is_postgres
+
+
+class Raw:
+    """A driver cursor bound to one SQLAlchemy connection, with qmark SQL on any backend."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.pg = is_postgres(connection)
+        self._dates: dict[Any, date] = {}
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.pg else sql
+
+    def cursor(self) -> Any:
+        return self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.cursor()
+        cursor.execute(self._sql(sql), tuple(params))
+        return list(cursor.fetchall())
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = self.cursor()
+        cursor.execute(self._sql(sql), tuple(params))
+        return int(cursor.rowcount)
+
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            self.cursor().executemany(self._sql(sql), rows)
+
+    def marks(self, n: int) -> str:
+        return ", ".join("?" * n)
+
+    def to_db(self, value: date | None) -> Any:
+        if value is None or self.pg:
+            return value
+        return value.isoformat()
+
+    def to_date(self, value: Any) -> date | None:
+        """Read a date column: SQLite returns text, PostgreSQL a date."""
+        if value is None or isinstance(value, date):
+            return value
+        hit = self._dates.get(value)
+        if hit is None:
+            hit = self._dates[value] = date.fromisoformat(value)
+        return hit

@@ -1,0 +1,205 @@
+"""The schema, as SQLAlchemy Core tables.
+
+``tenant_id`` leads every primary key, unique key and index, so that one tenant's rows are
+contiguous and the schema can be distributed by tenant without change. Money is integer
+minor units beside its ISO 4217 currency. The dunning state of an invoice (level,
+reached_on, next_review_on, closed_on) lives on the invoice row so that the daily run reads
+one indexed range; only the run writes those columns.
+
+The Alembic migrations create exactly these tables; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(64)
+TENANT = String(64)
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("default_policy", String(100)),
+    Column("created_at", String(40), nullable=False),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("body", Text, nullable=False),  # canonical JSON of the policy
+    Column("digest", String(64), nullable=False),
+    Column("applied_at", String(40), nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=False, server_default=""),
+    Column("phone", String(32), nullable=False, server_default=""),
+    Column("country", String(2), nullable=False, server_default=""),
+    Column("language", String(8), nullable=False, server_default="en"),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("street", String(200), nullable=False, server_default=""),
+    Column("postal_code", String(20), nullable=False, server_default=""),
+    Column("city", String(100), nullable=False, server_default=""),
+    Column("kind", String(10), nullable=False, server_default="business"),
+    Column("policy", String(100)),
+    Column("exempt", Boolean, nullable=False, server_default=false()),
+    Column("last_notice_on", Date),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("paid_minor", BigInteger, nullable=False, server_default="0"),
+    Column("credited_minor", BigInteger, nullable=False, server_default="0"),
+    # dunning state, written by the run only
+    Column("level", Integer, nullable=False, server_default="0"),
+    Column("reached_on", Date),
+    Column("next_review_on", Date),
+    Column("closed_on", Date),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    UniqueConstraint("tenant_id", "number"),
+    Index(None, "tenant_id", "customer_id"),
+    Index(None, "tenant_id", "next_review_on"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("invoice_id", ID),
+    Column("customer_id", ID),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("reference", String(200), nullable=False, server_default=""),
+    Column("kind", String(10), nullable=False, server_default="payment"),
+    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "invoice_id"),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("invoice_id", ID),  # NULL: the hold covers the whole customer
+    Column("reason", String(20), nullable=False),
+    Column("note", String(500), nullable=False, server_default=""),
+    Column("until", Date),
+    Column("created_at", String(40), nullable=False),
+    Column("released_at", String(40)),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+    Index(None, "tenant_id", "customer_id"),
+)
+
+# One row per level ever applied to an invoice: the primary key makes a level unrepeatable.
+dunning_actions = Table(
+    "dunning_actions",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("invoice_id", ID, primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("applied_on", Date, nullable=False),
+    Column("notice_id", String(36)),
+    Column("policy_name", String(100), nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("level", Integer, nullable=False),  # the highest level among its invoices
+    Column("status", String(12), nullable=False, server_default="pending"),
+    Column("created_on", Date, nullable=False),
+    Column("policy_name", String(100), nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("message_id", String(200)),
+    Column("sent_at", String(40)),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    UniqueConstraint("tenant_id", "customer_id", "channel", "created_on"),
+    Index(None, "tenant_id", "created_on"),
+)
+
+notice_items = Table(
+    "notice_items",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("notice_id", String(36), primary_key=True),
+    Column("invoice_id", ID, primary_key=True),
+    Column("level", Integer, nullable=False),
+    ForeignKeyConstraint(["tenant_id", "notice_id"], ["notices.tenant_id", "notices.id"]),
+    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),  # ISO 8601 with offset
+    Column("kind", String(20), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("subject", String(100)),  # the invoice id for decisions, else the record's key
+    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "tenant_id", "subject"),
+)
+
+# The newest event of each tenant's chain; locked while events are appended.
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
