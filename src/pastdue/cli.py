@@ -58,6 +58,12 @@ def _app(ctx: typer.Context) -> App:
     return ctx.obj  # type: ignore[no-any-return]
 
 
+def _ready(ctx: typer.Context) -> App:
+    """The App, once the database is known to hold the schema (else a clear NotFound)."""
+    services.require_schema(_app(ctx))
+    return _app(ctx)
+
+
 def handled(func: F) -> F:
     """Turn pastdue's exceptions into messages and the documented exit codes."""
 
@@ -114,8 +120,7 @@ def init(ctx: typer.Context) -> None:
 @handled
 def import_(ctx: typer.Context, paths: Annotated[list[Path], typer.Argument(help="Ledger folders or CSV files.")]) -> None:
     """Import ledger CSV files, all or nothing."""
-    services.require_schema(_app(ctx))
-    summary = services.import_ledger(_app(ctx), paths)
+    summary = services.import_ledger(_ready(ctx), paths)
     for kind in summary.inserted:
         out.print(f"{kind}: {summary.inserted[kind]} new, {summary.updated[kind]} updated, "
                   f"{summary.unchanged[kind]} unchanged")
@@ -128,8 +133,7 @@ def import_(ctx: typer.Context, paths: Annotated[list[Path], typer.Argument(help
 def policy_apply(ctx: typer.Context, file: Path,
                  default: Annotated[bool, typer.Option("--default", help="Make it the tenant's default policy.")] = False) -> None:
     """Store a policy file (a new version if it changed)."""
-    services.require_schema(_app(ctx))
-    applied = services.apply_policy(_app(ctx), file, default)
+    applied = services.apply_policy(_ready(ctx), file, default)
     state = f"version {applied.version}" if applied.version else "unchanged"
     out.print(f"policy {applied.name!r}: {state}" + (" (default)" if applied.default else ""))
 
@@ -138,7 +142,7 @@ def policy_apply(ctx: typer.Context, file: Path,
 @handled
 def policy_list(ctx: typer.Context, as_json: Json = False) -> None:
     """List policies with their newest version."""
-    known, default = services.list_policies(_app(ctx))
+    known, default = services.list_policies(_ready(ctx))
     rows = [{"name": p.name, "version": p.version, "levels": len(p.levels), "escalation": p.escalation.value,
              "default": p.name == default} for p in known.values()]
     if as_json:
@@ -155,7 +159,7 @@ def policy_show(ctx: typer.Context, name: str) -> None:
     """Print the newest version of a policy as TOML-equivalent JSON."""
     from pastdue.core.policy import policy_to_dict
 
-    known, _ = services.list_policies(_app(ctx))
+    known, _ = services.list_policies(_ready(ctx))
     if name not in known:
         raise NotFound(f"no policy named {name!r}")
     out.print_json(json.dumps({"version": known[name].version, **policy_to_dict(known[name])}))
@@ -167,8 +171,8 @@ def run(ctx: typer.Context, as_of: AsOf = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Decide and report, but change nothing.")] = False,
         as_json: Json = False) -> None:
     """The daily dunning run."""
-    services.require_schema(_app(ctx))
     day = _parse_date(as_of) or date.today()
+    _ready(ctx)
     if as_json or not sys.stdout.isatty():
         summary = services.run_dunning(_app(ctx), day, dry_run=dry_run)
     else:
@@ -188,7 +192,8 @@ def run(ctx: typer.Context, as_of: AsOf = None,
 @handled
 def explain(ctx: typer.Context, invoice: Annotated[str, typer.Argument(help="Invoice number.")], as_of: AsOf = None) -> None:
     """Every decision on one invoice, and why."""
-    print_explanation(out, reports.explain(_app(ctx), invoice, _parse_date(as_of)))
+    day = _parse_date(as_of)
+    print_explanation(out, reports.explain(_ready(ctx), invoice, day))
 
 
 @app.command()
@@ -198,11 +203,15 @@ def invoices(ctx: typer.Context,
              customer: Annotated[str | None, typer.Option("--customer", help="Only this customer's invoices.")] = None,
              as_json: Json = False) -> None:
     """List invoices with their open amount and dunning level."""
-    rows = services.invoices(_app(ctx), open_only=open_only, customer_id=customer)
+    rows = services.invoices(_ready(ctx), open_only=open_only, customer_id=customer)
     if as_json:
+        # Streamed, but only once the query answers: a failure prints no half a list.
+        first = next(rows, None)
         sys.stdout.write("[")
-        for i, row in enumerate(rows):
-            sys.stdout.write(("," if i else "") + "\n" + json.dumps(row.as_json()))
+        if first is not None:
+            sys.stdout.write("\n" + json.dumps(first.as_json()))
+        for row in rows:
+            sys.stdout.write(",\n" + json.dumps(row.as_json()))
         sys.stdout.write("\n]\n")
     else:
         print_invoices(out, rows)
@@ -214,7 +223,8 @@ def notices(ctx: typer.Context, as_of: AsOf = None,
             status: Annotated[str | None, typer.Option("--status", help="pending, sent, failed, ...")] = None,
             as_json: Json = False) -> None:
     """Notices and their delivery state."""
-    rows = services.notices(_app(ctx), as_of=_parse_date(as_of), status=status)
+    day = _parse_date(as_of)
+    rows = services.notices(_ready(ctx), as_of=day, status=status)
     if as_json:
         print(json.dumps([r.as_json() for r in rows], indent=1))
     else:
@@ -229,14 +239,14 @@ def report_aging(ctx: typer.Context, as_of: AsOf = None,
     if fmt not in ("table", "csv", "json"):
         raise typer.BadParameter("--format must be table, csv or json")
     day = _parse_date(as_of) or date.today()
-    print_aging(out, reports.aging_report(_app(ctx), day), day, fmt)
+    print_aging(out, reports.aging_report(_ready(ctx), day), day, fmt)
 
 
 @audit_app.command("verify")
 @handled
 def audit_verify(ctx: typer.Context) -> None:
     """Check the audit hash chain; names the first broken event."""
-    count = services.verify_audit(_app(ctx))
+    count = services.verify_audit(_ready(ctx))
     out.print(f"audit chain intact: {count} events")
 
 
@@ -251,8 +261,9 @@ def hold(ctx: typer.Context,
     """Pause dunning of an invoice or a customer."""
     if (invoice is None) == (customer is None):
         raise typer.BadParameter("name an invoice number or --customer, not both")
-    hold_id = services.place_hold(_app(ctx), reason=reason, invoice_number=invoice, customer_id=customer,
-                                  until=_parse_date(until), note=note)
+    last_day = _parse_date(until)
+    hold_id = services.place_hold(_ready(ctx), reason=reason, invoice_number=invoice,
+                                  customer_id=customer, until=last_day, note=note)
     out.print(f"hold {hold_id} placed")
 
 
@@ -260,7 +271,7 @@ def hold(ctx: typer.Context,
 @handled
 def release(ctx: typer.Context, hold_id: str) -> None:
     """End a hold now; dunning resumes on the next run."""
-    services.release_hold(_app(ctx), hold_id)
+    services.release_hold(_ready(ctx), hold_id)
     out.print(f"hold {hold_id} released")
 
 
@@ -278,3 +289,7 @@ def demo(ctx: typer.Context,
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -34,13 +34,23 @@ def explain(app: App, number: str, as_of: date | None = None) -> Explanation:
     """Every decision recorded for one invoice and, with ``as_of``, what a run would decide then."""
     with app.engine.connect() as connection:
         invoice_id, customer_id = holds.invoice_by_number(connection, app.tenant, number)
-        row = next(queries.list_invoices(connection, app.tenant, number=number))
+        # Read to the end: an abandoned generator leaves PostgreSQL's server-side cursor open.
+        (row,) = queries.list_invoices(connection, app.tenant, number=number)
         result = Explanation(row)
-        for event in audit.events_for(connection, app.tenant, invoice_id):
+        for event in audit.events_for(connection, app.tenant, [invoice_id, customer_id]):
             payload = json.loads(event.payload)
-            if event.kind == "decision" and as_of is not None and payload["as_of"] > as_of.isoformat():
+            if event.kind != "decision":
+                if event.subject == invoice_id:
+                    result.history.append({"seq": event.seq, "at": event.at, "kind": event.kind, **payload})
                 continue
-            result.history.append({"seq": event.seq, "at": event.at, "kind": event.kind, **payload})
+            if as_of is not None and payload["as_of"] > as_of.isoformat():
+                continue
+            for entry in payload["decisions"]:
+                if entry["invoice_id"] == invoice_id:
+                    result.history.append({
+                        "seq": event.seq, "at": event.at, "kind": "decision", "as_of": payload["as_of"],
+                        "policy": payload["policy"], "policy_version": payload["policy_version"], **entry,
+                    })
         if as_of is not None:
             known, default = policies.latest_policies(connection, app.tenant)
             cases = dunning.load_batch(connection, app.tenant, [customer_id], as_of, invoice_id)

@@ -27,7 +27,7 @@ from pastdue.store import audit, database, dunning, holds, ledger_load, policies
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import is_postgres, unit_of_work
 
-RUN_BATCH_CUSTOMERS = 2000
+RUN_BATCH_CUSTOMERS = 10_000
 
 
 def init(app: App) -> str:
@@ -196,6 +196,7 @@ def run_dunning(app: App, as_of: date, *, dry_run: bool = False, progress: Progr
             connection.rollback()
         finally:
             if lock:
+                connection.rollback()  # after a failed statement PostgreSQL refuses the unlock
                 connection.exec_driver_sql("SELECT pg_advisory_unlock(hashtext(%s))", (lock,))
                 connection.commit()
     summary.elapsed_s = time.perf_counter() - started
@@ -223,16 +224,17 @@ def _run_batch(app: App, connection: Any, customer_ids: list[str], as_of: date,
                summary: RunSummary) -> None:
     cases = dunning.load_batch(connection, app.tenant, customer_ids, as_of)
     outcomes = []
-    orphans: list[tuple[dunning.CustomerCase, Decision]] = []
+    orphans: list[tuple[dunning.CustomerCase, list[Decision]]] = []
     for case in cases:
         summary.reviewed += len(case.invoices)
         policy = choose_policy(case.customer.policy, known, default)
         if policy is None:
             wanted = case.customer.policy or default or "(no default)"
-            for item in case.invoices:
-                state = DunningState(item.state.level, item.state.reached_on, None, item.state.closed_on)
-                orphans.append((case, Decision(item.invoice.id, Act.SKIP, Reason.NO_POLICY,
-                                               f"policy {wanted!r} does not exist", state)))
+            orphans.append((case, [
+                Decision(item.invoice.id, Act.SKIP, Reason.NO_POLICY, f"policy {wanted!r} does not exist",
+                         DunningState(item.state.level, item.state.reached_on, None, item.state.closed_on))
+                for item in case.invoices
+            ]))
             continue
         outcome = decide(policy, case.customer, case.state, case.invoices, as_of, cals[policy.name])
         outcomes.append((case, policy, outcome))

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from pastdue.errors import AuditChainBroken
 from pastdue.store.database import is_postgres
+from pastdue.store.sql import Raw
 from pastdue.store.tables import audit_events, audit_heads
 
 GENESIS = "0" * 64
@@ -64,7 +65,11 @@ def append(connection: Connection, tenant: str, events: Iterable[AuditEvent], at
                      "prev_hash": prev, "hash": digest})
         prev = digest
     if rows:
-        connection.execute(insert(audit_events), rows)
+        Raw(connection).many(
+            "INSERT INTO audit_events (tenant_id, seq, at, kind, actor, subject, payload, prev_hash, "
+            "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [tuple(row.values()) for row in rows],
+        )
         connection.execute(
             update(audit_heads).where(audit_heads.c.tenant_id == tenant).values(seq=seq, hash=prev)
         )
@@ -80,16 +85,19 @@ def verify(connection: Connection, tenant: str) -> int:
         .order_by(audit_events.c.seq)
         .execution_options(yield_per=10_000)
     )
-    for row in connection.execute(query):
-        expected_seq += 1
-        if row.seq != expected_seq:
-            raise AuditChainBroken(expected_seq, f"missing; the next stored event is {row.seq}")
-        if row.prev_hash != prev:
-            raise AuditChainBroken(row.seq, "does not link to the event before it")
-        digest = event_hash(prev, row.seq, row.at, row.kind, row.actor, row.subject, row.payload)
-        if digest != row.hash:
-            raise AuditChainBroken(row.seq, "content does not match its hash (altered)")
-        prev = digest
+    # ``with``: stopping at a broken event must still close PostgreSQL's server-side cursor.
+    with connection.execute(query) as rows:
+        for row in rows:
+            expected_seq += 1
+            if row.seq != expected_seq:
+                raise AuditChainBroken(expected_seq, f"missing; the next stored event is {row.seq}")
+            if row.prev_hash != prev:
+                raise AuditChainBroken(row.seq, "does not link to the event before it")
+            digest = event_hash(prev, row.seq, row.at, row.kind, row.actor, row.subject,
+                                row.payload)
+            if digest != row.hash:
+                raise AuditChainBroken(row.seq, "content does not match its hash (altered)")
+            prev = digest
     head = connection.execute(
         select(audit_heads.c.seq, audit_heads.c.hash).where(audit_heads.c.tenant_id == tenant)
     ).first()
@@ -99,10 +107,11 @@ def verify(connection: Connection, tenant: str) -> int:
     return expected_seq
 
 
-def events_for(connection: Connection, tenant: str, subject: str) -> list[Any]:
+def events_for(connection: Connection, tenant: str, subjects: list[str]) -> list[Any]:
+    """Events about any of the subjects, in chain order."""
     query = (
         select(audit_events)
-        .where(audit_events.c.tenant_id == tenant, audit_events.c.subject == subject)
+        .where(audit_events.c.tenant_id == tenant, audit_events.c.subject.in_(subjects))
         .order_by(audit_events.c.seq)
     )
     return list(connection.execute(query))

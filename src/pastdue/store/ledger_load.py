@@ -21,6 +21,7 @@ from pastdue.importers.ledger_csv import STAGE_COLUMNS, LedgerKind
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import is_postgres
 from pastdue.store.policies import NEEDS_REVIEW
+from pastdue.store.sql import Raw
 
 _TYPES = {
     "amount_minor": "BIGINT", "issued_on": "DATE", "due_on": "DATE", "paid_on": "DATE",
@@ -71,8 +72,8 @@ def stage_rows(connection: Connection, kind: LedgerKind, source: str, batches: I
         for row in batch:
             yield (source, row[-1], *row[:-1])
 
+    cursor = Raw(connection).cursor()
     if is_postgres(connection):
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
             for batch in batches:
                 for row in reordered(batch):
@@ -80,7 +81,6 @@ def stage_rows(connection: Connection, kind: LedgerKind, source: str, batches: I
                 count += len(batch)
         return count
     marks = ", ".join("?" for _ in columns)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"
     for batch in batches:
         cursor.executemany(sql, reordered(batch))
@@ -205,7 +205,9 @@ def merge_staged(connection: Connection, tenant: str) -> MergeCounts:
                 f"WHERE t.tenant_id = :tenant AND t.id = s.id AND ({condition})"), params)
         new = connection.execute(text(
             f"INSERT INTO {target} (tenant_id, id, {', '.join(cols)}) "
-            f"SELECT :tenant, s.id, {', '.join('s.' + c for c in cols)} FROM {stage} s "
+            # CAST: PostgreSQL must deduce one type for :tenant (text here, varchar below).
+            f"SELECT CAST(:tenant AS VARCHAR), s.id, {', '.join('s.' + c for c in cols)} "
+            f"FROM {stage} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.tenant_id = :tenant AND t.id = s.id)"),
             params).rowcount
         staged = connection.exec_driver_sql(f"SELECT COUNT(*) FROM {stage}").scalar_one()

@@ -98,7 +98,8 @@ invoices = Table(
     Column("closed_on", Date),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     UniqueConstraint("tenant_id", "number"),
-    Index(None, "tenant_id", "customer_id"),
+    # A run batch reads "these customers' invoices due by D": equality, equality, range.
+    Index(None, "tenant_id", "customer_id", "next_review_on"),
     Index(None, "tenant_id", "next_review_on"),
 )
 

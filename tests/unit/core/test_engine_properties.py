@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,7 +37,9 @@ Notice = tuple[str, str, date, str, int]  # customer, channel, date, invoice, le
 @st.composite
 def policies(draw: st.DrawFn, escalation: Escalation | None = None) -> Policy:
     count = draw(st.integers(1, 4))
-    offsets = sorted(draw(st.lists(st.integers(-5, 40), min_size=count, max_size=count, unique=True)))
+    offsets = sorted(
+        draw(st.lists(st.integers(-5, 40), min_size=count, max_size=count, unique=True))
+    )
     levels = tuple(
         Level(
             number,
@@ -79,8 +82,15 @@ class Change:
 
 
 CHANGE_KINDS = [
-    "pay_all", "pay_half", "pay_leaving_3", "unpay", "hold", "lift",
-    "hold_customer", "lift_customer", "toggle_exempt",
+    "pay_all",
+    "pay_half",
+    "pay_leaving_3",
+    "unpay",
+    "hold",
+    "lift",
+    "hold_customer",
+    "lift_customer",
+    "toggle_exempt",
 ]
 
 
@@ -94,7 +104,9 @@ class Ledger:
 
 @st.composite
 def ledgers(draw: st.DrawFn) -> Ledger:
-    customers = {f"C{n}": Customer(f"C{n}", f"Customer {n}") for n in range(draw(st.integers(1, 3)))}
+    customers = {
+        f"C{n}": Customer(f"C{n}", f"Customer {n}") for n in range(draw(st.integers(1, 3)))
+    }
     invoices: dict[str, Invoice] = {}
     for n in range(draw(st.integers(1, 5))):
         due = START + timedelta(days=draw(st.integers(-30, 50)))
@@ -114,7 +126,10 @@ def ledgers(draw: st.DrawFn) -> Ledger:
     changes = draw(
         st.lists(
             st.builds(
-                Change, DAYS, st.sampled_from(CHANGE_KINDS), st.integers(0, 4),
+                Change,
+                DAYS,
+                st.sampled_from(CHANGE_KINDS),
+                st.integers(0, 4),
                 st.none() | st.integers(0, 25),
             ),
             max_size=8,
@@ -223,7 +238,9 @@ def simulate(
                 world.run(policy, ledger, today, calendar)
             full, *others = worlds
             for other in others:
-                assert other.standing() == full.standing(), f"states differ after the run on {today}"
+                assert other.standing() == full.standing(), (
+                    f"states differ after the run on {today}"
+                )
                 assert other.notices == full.notices, f"notices differ after the run on {today}"
             history.append({i: s.level for i, s in full.states.items()})
     return history
@@ -263,5 +280,5 @@ def test_notices_respect_thresholds_and_spacing(
         days_by_customer.setdefault(customer_id, set()).add(day)
     for days in days_by_customer.values():
         ordered = sorted(days)
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
+        for earlier, later in pairwise(ordered):
             assert (later - earlier).days >= policy.min_days_between_notices

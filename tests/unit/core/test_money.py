@@ -18,7 +18,16 @@ CURRENCIES = st.sampled_from(["EUR", "USD", "JPY", "KWD", "CLF", "GBP", "BHD", "
 
 @pytest.mark.parametrize(
     ("currency", "decimals"),
-    [("JPY", 0), ("KRW", 0), ("EUR", 2), ("USD", 2), ("GBP", 2), ("KWD", 3), ("BHD", 3), ("CLF", 4)],
+    [
+        ("JPY", 0),
+        ("KRW", 0),
+        ("EUR", 2),
+        ("USD", 2),
+        ("GBP", 2),
+        ("KWD", 3),
+        ("BHD", 3),
+        ("CLF", 4),
+    ],
 )
 def test_minor_unit_follows_iso_4217(currency: str, decimals: int) -> None:
     assert exponent(currency) == decimals

@@ -129,7 +129,9 @@ def test_bad_policy_reports_every_problem_at_once_with_its_path() -> None:
 def test_problem_names_source_path_and_message() -> None:
     _, problems = policy_from_toml(BAD_POLICY, source="tenants/acme.toml")
     problem = next(p for p in problems if p.field == "levels[3].after_days")
-    assert problem == Problem("tenants/acme.toml", None, "levels[3].after_days", "must be an integer")
+    assert problem == Problem(
+        "tenants/acme.toml", None, "levels[3].after_days", "must be an integer"
+    )
     assert str(problem) == "tenants/acme.toml: levels[3].after_days: must be an integer"
 
 
@@ -162,36 +164,53 @@ def test_policy_options_of_later_capabilities_are_named_not_supported() -> None:
     ]
 
 
+LEVEL = '[[levels]]\nname = "a"\nafter_days = 1\nchannels = ["email"]'
+NO_LEVELS = "policy.toml: levels: must list at least one level ([[levels]] tables)"
+KNOWN = "email, sms, letter, phone, webhook"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('name = "x"', "policy.toml: levels: must list at least one level ([[levels]] tables)"),
-        ('name = "x"\nlevels = []', "policy.toml: levels: must list at least one level ([[levels]] tables)"),
+        ('name = "x"', NO_LEVELS),
+        ('name = "x"\nlevels = []', NO_LEVELS),
         ('name = "x"\nlevels = [1]', "policy.toml: levels[1]: must be a table"),
         (
-            'name = "x"\ndays = "business"\n[[levels]]\nname = "a"\nafter_days = 1\nchannels = ["email"]',
-            'policy.toml: calendar: is required when days = "business" (a country code such as "DE")',
+            f'name = "x"\ndays = "business"\n{LEVEL}',
+            "policy.toml: calendar: "
+            'is required when days = "business" (a country code such as "DE")',
         ),
         (
-            'name = "x"\ncalendar = "Germany"\n[[levels]]\nname = "a"\nafter_days = 1\nchannels = ["email"]',
+            f'name = "x"\ncalendar = "Germany"\n{LEVEL}',
             'policy.toml: calendar: must be a two-letter country code such as "DE"',
         ),
         (
-            'name = "x"\nmin_balance = "5"\n[[levels]]\nname = "a"\nafter_days = 1\nchannels = ["email"]',
+            f'name = "x"\nmin_balance = "5"\n{LEVEL}',
             'policy.toml: min_balance: must be a table such as { EUR = "5.00" }',
         ),
         (
-            'name = "x"\n[[levels]]\nname = "a"\nafter_days = true\nchannels = ["email"]',
+            'name = "x"\n' + LEVEL.replace("after_days = 1", "after_days = true"),
             "policy.toml: levels[1].after_days: must be an integer",
         ),
         (
-            'name = "x"\n[[levels]]\nname = "a"\nafter_days = 1\nchannels = "email"',
-            "policy.toml: levels[1].channels: must list at least one of email, sms, letter, phone, webhook",
+            'name = "x"\n' + LEVEL.replace('["email"]', '"email"'),
+            f"policy.toml: levels[1].channels: must list at least one of {KNOWN}",
         ),
         (
-            'name = "x"\n[[levels]]\nafter_days = 1\nchannels = ["email"]',
+            'name = "x"\n' + LEVEL.replace('name = "a"\n', ""),
             "policy.toml: levels[1].name: must be a non-empty string",
         ),
+    ],
+    ids=[
+        "no-levels",
+        "empty-levels",
+        "level-not-a-table",
+        "business-without-calendar",
+        "calendar-not-a-code",
+        "min-balance-not-a-table",
+        "after-days-bool",
+        "channels-string",
+        "level-without-name",
     ],
 )
 def test_each_rule_reports_its_own_problem(text: str, expected: str) -> None:
@@ -201,38 +220,51 @@ def test_each_rule_reports_its_own_problem(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "fields"),
     [
-        'name = "x"\nescalation = ["step"]\n[[levels]]\nname = "a"\nafter_days = 1\nchannels = ["email"]',
-        'name = "x"\ndays = { a = 1 }\n[[levels]]\nname = "a"\nafter_days = 1\nchannels = ["email"]',
-        'name = "x"\n[[levels]]\nname = "a"\nafter_days = 1\nchannels = [["email"], { b = 2 }]',
-        'name = 1\nmin_balance = { EUR = 5.5 }\nlevels = "none"',
+        (f'name = "x"\nescalation = ["step"]\n{LEVEL}', ["escalation"]),
+        (f'name = "x"\ndays = {{ a = 1 }}\n{LEVEL}', ["days"]),
+        (
+            'name = "x"\n' + LEVEL.replace('["email"]', '[["email"], { b = 2 }, "email"]'),
+            ["levels[1].channels", "levels[1].channels"],
+        ),
+        (
+            'name = 1\nmin_balance = { EUR = 5.5 }\nlevels = "none"',
+            ["name", "min_balance.EUR", "levels"],
+        ),
     ],
+    ids=["escalation-list", "days-table", "channels-nested", "everything-wrong"],
 )
-def test_values_of_the_wrong_type_are_problems_not_crashes(text: str) -> None:
+def test_values_of_the_wrong_type_are_problems_not_crashes(text: str, fields: list[str]) -> None:
     policy, problems = policy_from_toml(text)
-    assert policy is None and problems
-    assert all(isinstance(p, Problem) for p in problems)
-
-
-@pytest.mark.parametrize(
-    "text", ["name = ", 'name = "x"\n[[levels]\n', "= 1", 'name = "a"\nname = "b"', "\x00"]
-)
-def test_invalid_toml_is_a_problem_never_a_traceback(text: str) -> None:
-    policy, problems = policy_from_toml(text, source="p.toml")
     assert policy is None
-    assert len(problems) == 1
-    assert str(problems[0]).startswith("p.toml: not valid TOML: ")
+    assert [p.field for p in problems] == fields
 
 
 SCALAR = (
-    st.none() | st.booleans() | st.integers(-5, 50) | st.floats(allow_nan=False) | st.text(max_size=6)
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 50)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=6)
     | st.sampled_from(["step", "catch-up", "business", "calendar", "DE", "email", "EUR", "5.00"])
 )
 VALUE = SCALAR | st.lists(SCALAR, max_size=3) | st.dictionaries(SCALAR.map(str), SCALAR, max_size=3)
 KEYS = st.sampled_from(
-    ["name", "escalation", "days", "calendar", "min_days_between_notices", "min_balance", "levels",
-     "after_days", "channels", "min_days_since_previous", "fee", "colour"]
+    [
+        "name",
+        "escalation",
+        "days",
+        "calendar",
+        "min_days_between_notices",
+        "min_balance",
+        "levels",
+        "after_days",
+        "channels",
+        "min_days_since_previous",
+        "fee",
+        "colour",
+    ]
 )
 PARSED = st.dictionaries(
     KEYS, VALUE | st.lists(st.dictionaries(KEYS, VALUE, max_size=4), max_size=3), max_size=6
@@ -240,7 +272,9 @@ PARSED = st.dictionaries(
 
 
 @given(PARSED)
-def test_any_parsed_data_gives_a_policy_or_problems_never_an_exception(data: dict[str, Any]) -> None:
+def test_any_parsed_data_gives_a_policy_or_problems_never_an_exception(
+    data: dict[str, Any],
+) -> None:
     policy, problems = policy_from_dict(data)
     assert (policy is None) == bool(problems)
 
@@ -259,8 +293,12 @@ def test_policy_to_dict_round_trips_through_policy_from_dict() -> None:
 LEVELS = st.lists(
     st.tuples(
         st.text(min_size=1, max_size=10).filter(str.strip),
-        st.lists(st.sampled_from(["email", "sms", "letter", "phone", "webhook"]),
-                 min_size=1, max_size=3, unique=True),
+        st.lists(
+            st.sampled_from(["email", "sms", "letter", "phone", "webhook"]),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        ),
         st.integers(0, 30),
     ),
     min_size=1,
@@ -307,7 +345,9 @@ def test_customer_policy_wins_over_the_tenant_default() -> None:
 
 
 def test_below_minimum_only_for_currencies_with_a_floor() -> None:
-    standard, _ = policy_from_toml(STANDARD_TOML.replace("min_days", 'min_balance = { EUR = "5.00" }\nmin_days'))
+    standard, _ = policy_from_toml(
+        STANDARD_TOML.replace("min_days", 'min_balance = { EUR = "5.00" }\nmin_days')
+    )
     assert standard is not None
     assert below_minimum(standard, eur("4.99"))
     assert not below_minimum(standard, eur("5.00"))

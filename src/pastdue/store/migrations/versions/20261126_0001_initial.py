@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("city", sa.String(length=100), server_default="", nullable=False),
         sa.Column("kind", sa.String(length=10), server_default="business", nullable=False),
         sa.Column("policy", sa.String(length=100), nullable=True),
-        sa.Column("exempt", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("exempt", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("last_notice_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_customers")),
     )
@@ -104,9 +104,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "number", name=op.f("uq_invoices_tenant_id_number")),
     )
     op.create_index(
-        op.f("ix_invoices_tenant_id_customer_id"),
+        op.f("ix_invoices_tenant_id_customer_id_next_review_on"),
         "invoices",
-        ["tenant_id", "customer_id"],
+        ["tenant_id", "customer_id", "next_review_on"],
         unique=False,
     )
     op.create_index(
@@ -253,7 +253,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_notices_tenant_id_created_on"), table_name="notices")
     op.drop_table("notices")
     op.drop_index(op.f("ix_invoices_tenant_id_next_review_on"), table_name="invoices")
-    op.drop_index(op.f("ix_invoices_tenant_id_customer_id"), table_name="invoices")
+    op.drop_index(
+        op.f("ix_invoices_tenant_id_customer_id_next_review_on"), table_name="invoices"
+    )
     op.drop_table("invoices")
     op.drop_table("tenants")
     op.drop_table("policies")
