@@ -106,8 +106,18 @@ def dataset(invoices: int, folder: Path, generator: Path) -> Path:
     print(f"dataset: generating {invoices} invoices into {folder} ...", flush=True)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, str(generator), "--invoices", str(invoices), "--seed", str(SEED),
-         "--as-of", AS_OF, "--out", str(partial)],
+        [
+            sys.executable,
+            str(generator),
+            "--invoices",
+            str(invoices),
+            "--seed",
+            str(SEED),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(partial),
+        ],
         check=True,
     )
     if folder.exists():
@@ -142,8 +152,15 @@ def pastdue(backend: str, name: str, url: str, *args: str) -> Phase:
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Phase(backend, name, wall, _max_rss_mib(usage.ru_maxrss), child.returncode,
-                     out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+        return Phase(
+            backend,
+            name,
+            wall,
+            _max_rss_mib(usage.ru_maxrss),
+            child.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
 
 
 def run_phases(backend: str, url: str, data: Path, policy: Path) -> list[Phase]:
@@ -203,13 +220,16 @@ def _note(phase: Phase) -> str:
     summary = phase.run_json()
     if summary is None:
         return "" if phase.ok else f"exit {phase.exit_code}"
-    return (f"elapsed_s {summary['elapsed_s']}, reviewed {summary['reviewed']}, "
-            f"actions {summary['actions']}, notices {summary['notices']}")
+    return (
+        f"elapsed_s {summary['elapsed_s']}, reviewed {summary['reviewed']}, "
+        f"actions {summary['actions']}, notices {summary['notices']}"
+    )
 
 
 def _target(phase: Phase) -> str:
     if phase.backend != "sqlite":
         return ""
+
     def verdict(seconds: float, limit: float) -> str:
         return "ok" if seconds <= limit else "OVER"
 
@@ -218,8 +238,9 @@ def _target(phase: Phase) -> str:
     summary = phase.run_json()
     if limit is not None and summary is not None:
         # A run is judged by its own elapsed_s; the wall time adds the process start-up.
-        parts.append(f"<= {limit:g} s: elapsed {verdict(summary['elapsed_s'], limit)}, "
-                     f"wall {verdict(phase.wall_s, limit)}")
+        parts.append(
+            f"<= {limit:g} s: elapsed {verdict(summary['elapsed_s'], limit)}, wall {verdict(phase.wall_s, limit)}"
+        )
     elif limit is not None:
         parts.append(f"<= {limit:g} s: {verdict(phase.wall_s, limit)}")
     if phase.peak_mib > TARGET_MIB:
@@ -232,8 +253,7 @@ def print_table(phases: list[Phase]) -> None:
         print("\nno backend ran")
         return
     header = ("backend", "phase", "wall s", "peak RSS MiB", "target (sqlite)", "run")
-    rows = [(p.backend, p.name, f"{p.wall_s:.2f}", f"{p.peak_mib:.0f}", _target(p), _note(p))
-            for p in phases]
+    rows = [(p.backend, p.name, f"{p.wall_s:.2f}", f"{p.peak_mib:.0f}", _target(p), _note(p)) for p in phases]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print()
     for row in [header, tuple("-" * w for w in widths), *rows]:
@@ -262,13 +282,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add = parser.add_argument
     add("--invoices", type=int, default=1_000_000, help="invoices to generate (default 1000000)")
-    add("--data", type=Path, help="dataset folder, generated if it lacks expected.json "
-        "(default bench/data/<n>-seed7)")
+    add(
+        "--data",
+        type=Path,
+        help="dataset folder, generated if it lacks expected.json (default bench/data/<n>-seed7)",
+    )
     add("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
-    add("--pg-url", default=DEFAULT_PG_URL,
-        help=f"server on which a benchmark database is created (default {DEFAULT_PG_URL})")
-    add("--generator", type=Path, default=GENERATOR,
-        help=f"dataset generator (default {GENERATOR})")
+    add(
+        "--pg-url",
+        default=DEFAULT_PG_URL,
+        help=f"server on which a benchmark database is created (default {DEFAULT_PG_URL})",
+    )
+    add("--generator", type=Path, default=GENERATOR, help=f"dataset generator (default {GENERATOR})")
     args = parser.parse_args(argv)
 
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -282,8 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     cache: Path = args.data or HERE / "data" / f"{args.invoices}-seed{SEED}"
     data = dataset(args.invoices, cache, args.generator)
     expected = json.loads((data / "expected.json").read_text(encoding="utf-8"))
-    print(f"dataset: {expected['customers']} customers, {expected['invoices']} invoices, "
-          f"{expected['payments']} payments, {expected['open_invoices']} open as of {AS_OF}")
+    print(
+        f"dataset: {expected['customers']} customers, {expected['invoices']} invoices, "
+        f"{expected['payments']} payments, {expected['open_invoices']} open as of {AS_OF}"
+    )
 
     phases: list[Phase] = []
     healthy = True
@@ -301,8 +328,10 @@ def main(argv: list[str] | None = None) -> int:
                 healthy = healthy and matched and all(p.ok for p in done)
 
     print_table(phases)
-    print("\ntargets (SQLite, 1,000,000 invoices): import <= 20 s, first run <= 5 s, "
-          "next-day run <= 0.5 s, peak memory <= 1 GB")
+    print(
+        "\ntargets (SQLite, 1,000,000 invoices): import <= 20 s, first run <= 5 s, "
+        "next-day run <= 0.5 s, peak memory <= 1 GB"
+    )
     print("wall s includes interpreter start-up and imports; elapsed_s is the run's own time.")
     return 0 if healthy else 1
 

@@ -39,7 +39,5 @@ class App:
 
 def build(settings: Settings, clock: Clock = utc_now) -> App:
     if not _TENANT.match(settings.tenant):
-        raise ConfigurationError(
-            f"tenant {settings.tenant!r}: use lower-case letters, digits, '-' and '_' (max 64)"
-        )
+        raise ConfigurationError(f"tenant {settings.tenant!r}: use lower-case letters, digits, '-' and '_' (max 64)")
     return App(settings, make_engine(settings.database_url), clock)

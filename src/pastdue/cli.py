@@ -22,7 +22,13 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from pastdue import reports, services
 from pastdue.bootstrap import App, build
-from pastdue.cli_output import print_aging, print_explanation, print_invoices, print_notices, print_run
+from pastdue.cli_output import (
+    print_aging,
+    print_explanation,
+    print_invoices,
+    print_notices,
+    print_run,
+)
 from pastdue.core.model import HoldReason
 from pastdue.errors import ConfigurationError, NotFound, PastdueError, ProblemsFound, StoreError
 from pastdue.settings import Settings
@@ -98,7 +104,10 @@ def handled(func: F) -> F:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: PASTDUE_DATABASE_URL or sqlite:///pastdue.db).")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL (default: PASTDUE_DATABASE_URL or sqlite:///pastdue.db)."),
+    ] = None,
     tenant: Annotated[str | None, typer.Option("--tenant", help="Tenant slug (default: default).")] = None,
 ) -> None:
     try:
@@ -118,20 +127,28 @@ def init(ctx: typer.Context) -> None:
 
 @app.command("import")
 @handled
-def import_(ctx: typer.Context, paths: Annotated[list[Path], typer.Argument(help="Ledger folders or CSV files.")]) -> None:
+def import_(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Ledger folders or CSV files.")],
+) -> None:
     """Import ledger CSV files, all or nothing."""
     summary = services.import_ledger(_ready(ctx), paths)
     for kind in summary.inserted:
-        out.print(f"{kind}: {summary.inserted[kind]} new, {summary.updated[kind]} updated, "
-                  f"{summary.unchanged[kind]} unchanged")
+        out.print(
+            f"{kind}: {summary.inserted[kind]} new, {summary.updated[kind]} updated, "
+            f"{summary.unchanged[kind]} unchanged"
+        )
     if not summary.changed:
         out.print("nothing changed")
 
 
 @policy_app.command("apply")
 @handled
-def policy_apply(ctx: typer.Context, file: Path,
-                 default: Annotated[bool, typer.Option("--default", help="Make it the tenant's default policy.")] = False) -> None:
+def policy_apply(
+    ctx: typer.Context,
+    file: Path,
+    default: Annotated[bool, typer.Option("--default", help="Make it the tenant's default policy.")] = False,
+) -> None:
     """Store a policy file (a new version if it changed)."""
     applied = services.apply_policy(_ready(ctx), file, default)
     state = f"version {applied.version}" if applied.version else "unchanged"
@@ -143,14 +160,24 @@ def policy_apply(ctx: typer.Context, file: Path,
 def policy_list(ctx: typer.Context, as_json: Json = False) -> None:
     """List policies with their newest version."""
     known, default = services.list_policies(_ready(ctx))
-    rows = [{"name": p.name, "version": p.version, "levels": len(p.levels), "escalation": p.escalation.value,
-             "default": p.name == default} for p in known.values()]
+    rows = [
+        {
+            "name": p.name,
+            "version": p.version,
+            "levels": len(p.levels),
+            "escalation": p.escalation.value,
+            "default": p.name == default,
+        }
+        for p in known.values()
+    ]
     if as_json:
         out.print_json(json.dumps(rows))
         return
     for row in rows:
-        out.print(f"{row['name']} v{row['version']}: {row['levels']} levels, {row['escalation']}"
-                  + (" (default)" if row["default"] else ""))
+        out.print(
+            f"{row['name']} v{row['version']}: {row['levels']} levels, {row['escalation']}"
+            + (" (default)" if row["default"] else "")
+        )
 
 
 @policy_app.command("show")
@@ -167,21 +194,34 @@ def policy_show(ctx: typer.Context, name: str) -> None:
 
 @app.command()
 @handled
-def run(ctx: typer.Context, as_of: AsOf = None,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Decide and report, but change nothing.")] = False,
-        as_json: Json = False) -> None:
+def run(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Decide and report, but change nothing.")] = False,
+    as_json: Json = False,
+) -> None:
     """The daily dunning run."""
     day = _parse_date(as_of) or date.today()
     _ready(ctx)
     if as_json or not sys.stdout.isatty():
         summary = services.run_dunning(_app(ctx), day, dry_run=dry_run)
     else:
-        with Progress(TextColumn("reviewing"), BarColumn(), MofNCompleteColumn(), TextColumn("customers"),
-                      TimeElapsedColumn(), console=err, transient=True) as bar:
+        with Progress(
+            TextColumn("reviewing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("customers"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
             task = bar.add_task("run", total=None)
             summary = services.run_dunning(
-                _app(ctx), day, dry_run=dry_run,
-                progress=lambda done, total: bar.update(task, completed=done, total=total))
+                _app(ctx),
+                day,
+                dry_run=dry_run,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     if as_json:
         print(json.dumps(summary.as_json()))
     else:
@@ -190,7 +230,11 @@ def run(ctx: typer.Context, as_of: AsOf = None,
 
 @app.command()
 @handled
-def explain(ctx: typer.Context, invoice: Annotated[str, typer.Argument(help="Invoice number.")], as_of: AsOf = None) -> None:
+def explain(
+    ctx: typer.Context,
+    invoice: Annotated[str, typer.Argument(help="Invoice number.")],
+    as_of: AsOf = None,
+) -> None:
     """Every decision on one invoice, and why."""
     day = _parse_date(as_of)
     print_explanation(out, reports.explain(_ready(ctx), invoice, day))
@@ -198,10 +242,12 @@ def explain(ctx: typer.Context, invoice: Annotated[str, typer.Argument(help="Inv
 
 @app.command()
 @handled
-def invoices(ctx: typer.Context,
-             open_only: Annotated[bool, typer.Option("--open", help="Only invoices with an open balance.")] = False,
-             customer: Annotated[str | None, typer.Option("--customer", help="Only this customer's invoices.")] = None,
-             as_json: Json = False) -> None:
+def invoices(
+    ctx: typer.Context,
+    open_only: Annotated[bool, typer.Option("--open", help="Only invoices with an open balance.")] = False,
+    customer: Annotated[str | None, typer.Option("--customer", help="Only this customer's invoices.")] = None,
+    as_json: Json = False,
+) -> None:
     """List invoices with their open amount and dunning level."""
     rows = services.invoices(_ready(ctx), open_only=open_only, customer_id=customer)
     if as_json:
@@ -219,9 +265,12 @@ def invoices(ctx: typer.Context,
 
 @app.command()
 @handled
-def notices(ctx: typer.Context, as_of: AsOf = None,
-            status: Annotated[str | None, typer.Option("--status", help="pending, sent, failed, ...")] = None,
-            as_json: Json = False) -> None:
+def notices(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    status: Annotated[str | None, typer.Option("--status", help="pending, sent, failed, ...")] = None,
+    as_json: Json = False,
+) -> None:
     """Notices and their delivery state."""
     day = _parse_date(as_of)
     rows = services.notices(_ready(ctx), as_of=day, status=status)
@@ -233,8 +282,11 @@ def notices(ctx: typer.Context, as_of: AsOf = None,
 
 @report_app.command("aging")
 @handled
-def report_aging(ctx: typer.Context, as_of: AsOf = None,
-                 fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table") -> None:
+def report_aging(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
     """Open balance per currency by days overdue."""
     if fmt not in ("table", "csv", "json"):
         raise typer.BadParameter("--format must be table, csv or json")
@@ -252,18 +304,26 @@ def audit_verify(ctx: typer.Context) -> None:
 
 @app.command()
 @handled
-def hold(ctx: typer.Context,
-         invoice: Annotated[str | None, typer.Argument(help="Invoice number (or use --customer).")] = None,
-         customer: Annotated[str | None, typer.Option("--customer", help="Hold every invoice of this customer.")] = None,
-         reason: Annotated[HoldReason, typer.Option("--reason")] = HoldReason.MANUAL,
-         until: Annotated[str | None, typer.Option("--until", help="Last paused day (YYYY-MM-DD).")] = None,
-         note: Annotated[str, typer.Option("--note")] = "") -> None:
+def hold(
+    ctx: typer.Context,
+    invoice: Annotated[str | None, typer.Argument(help="Invoice number (or use --customer).")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Hold every invoice of this customer.")] = None,
+    reason: Annotated[HoldReason, typer.Option("--reason")] = HoldReason.MANUAL,
+    until: Annotated[str | None, typer.Option("--until", help="Last paused day (YYYY-MM-DD).")] = None,
+    note: Annotated[str, typer.Option("--note")] = "",
+) -> None:
     """Pause dunning of an invoice or a customer."""
     if (invoice is None) == (customer is None):
         raise typer.BadParameter("name an invoice number or --customer, not both")
     last_day = _parse_date(until)
-    hold_id = services.place_hold(_ready(ctx), reason=reason, invoice_number=invoice,
-                                  customer_id=customer, until=last_day, note=note)
+    hold_id = services.place_hold(
+        _ready(ctx),
+        reason=reason,
+        invoice_number=invoice,
+        customer_id=customer,
+        until=last_day,
+        note=note,
+    )
     out.print(f"hold {hold_id} placed")
 
 
@@ -277,10 +337,12 @@ def release(ctx: typer.Context, hold_id: str) -> None:
 
 @app.command()
 @handled
-def demo(ctx: typer.Context,
-         folder: Annotated[Path, typer.Option("--dir", help="Where the demo database and ledger go.")] = Path("demo"),
-         invoices_count: Annotated[int, typer.Option("--invoices", min=10)] = 3000,
-         as_of: AsOf = None) -> None:
+def demo(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo database and ledger go.")] = Path("demo"),
+    invoices_count: Annotated[int, typer.Option("--invoices", min=10)] = 3000,
+    as_of: AsOf = None,
+) -> None:
     """Build a sample ledger, run thirty days of dunning and summarise the result."""
     from pastdue.demo import run_demo
 

@@ -21,8 +21,10 @@ from pastdue.store.queries import InvoiceRow, NoticeRow
 def print_run(out: Console, summary: RunSummary) -> None:
     title = f"Dunning run as of {summary.as_of.isoformat()}" + (" (dry run: nothing saved)" if summary.dry_run else "")
     out.print(f"[bold]{title}[/bold]")
-    out.print(f"reviewed {summary.reviewed} invoices: {summary.actions} actions, "
-              f"{summary.notices} notices, in {summary.elapsed_s:.2f} s")
+    out.print(
+        f"reviewed {summary.reviewed} invoices: {summary.actions} actions, "
+        f"{summary.notices} notices, in {summary.elapsed_s:.2f} s"
+    )
     table = Table("level", "open invoices")
     for level, count in summary.by_level.items():
         table.add_row(level, str(count))
@@ -34,44 +36,71 @@ def print_run(out: Console, summary: RunSummary) -> None:
 def print_invoices(out: Console, rows: Iterable[InvoiceRow]) -> None:
     table = Table("number", "customer", "due on", "amount", "open", "level")
     for row in rows:
-        table.add_row(row.number, row.customer_id, row.due_on.isoformat(), str(row.amount),
-                      str(row.open_amount), str(row.level))
+        table.add_row(
+            row.number,
+            row.customer_id,
+            row.due_on.isoformat(),
+            str(row.amount),
+            str(row.open_amount),
+            str(row.level),
+        )
     out.print(table)
 
 
 def print_notices(out: Console, rows: list[NoticeRow]) -> None:
     table = Table("created", "customer", "channel", "level", "status", "invoices")
     for row in rows:
-        table.add_row(row.created_on.isoformat(), row.customer_id, row.channel, str(row.level),
-                      row.status, ", ".join(row.invoices))
+        table.add_row(
+            row.created_on.isoformat(),
+            row.customer_id,
+            row.channel,
+            str(row.level),
+            row.status,
+            ", ".join(row.invoices),
+        )
     out.print(table)
     out.print(f"{len(rows)} notice(s)")
 
 
+_HEADER = ("seq", "at", "kind")
+
+
 def print_explanation(out: Console, explanation: Explanation) -> None:
     inv = explanation.invoice
-    out.print(f"[bold]{inv.number}[/bold] customer {inv.customer_id}, due {inv.due_on.isoformat()}, "
-              f"amount {inv.amount}, open {inv.open_amount}, level {inv.level}", markup=True)
+    out.print(
+        f"[bold]{inv.number}[/bold] customer {inv.customer_id}, due {inv.due_on.isoformat()}, "
+        f"amount {inv.amount}, open {inv.open_amount}, level {inv.level}",
+        markup=True,
+    )
     if not explanation.history:
         out.print("no decisions recorded yet")
     for event in explanation.history:
         if event["kind"] == "decision":
             policy = f"{event['policy']} v{event['policy_version']}" if event.get("policy") else "no policy"
-            out.print(f"{event['as_of']}  {event['act']:<7} {event['reason']:<14} {event['detail']}  [{policy}]",
-                      markup=False)
+            out.print(
+                f"{event['as_of']}  {event['act']:<7} {event['reason']:<14} {event['detail']}  [{policy}]",
+                markup=False,
+            )
         else:
-            out.print(f"{event['at'][:10]}  {event['kind']:<7} {json.dumps({k: v for k, v in event.items() if k not in ('seq', 'at', 'kind')})}",
-                      markup=False)
+            details = json.dumps({k: v for k, v in event.items() if k not in _HEADER})
+            out.print(
+                f"{event['at'][:10]}  {event['kind']:<7} {details}",
+                markup=False,
+            )
     if explanation.preview is not None:
         d = explanation.preview
-        out.print(f"would decide: {d.act.value} {d.reason.value}: {d.detail}  [{explanation.preview_policy}]",
-                  markup=False)
+        out.print(
+            f"would decide: {d.act.value} {d.reason.value}: {d.detail}  [{explanation.preview_policy}]",
+            markup=False,
+        )
 
 
 def print_aging(out: Console, report: dict[str, dict[str, Money]], as_of: date, fmt: str) -> None:
     if fmt == "json":
-        data = {"as_of": as_of.isoformat(),
-                "currencies": {cur: {b: str(m.amount) for b, m in buckets.items()} for cur, buckets in report.items()}}
+        data = {
+            "as_of": as_of.isoformat(),
+            "currencies": {cur: {b: str(m.amount) for b, m in buckets.items()} for cur, buckets in report.items()},
+        }
         print(json.dumps(data, indent=1))
         return
     if fmt == "csv":

@@ -207,9 +207,7 @@ class _Invoice:
     open_minor: int = 0
 
 
-def write_sample_ledger(
-    folder: Path, *, as_of: date, invoices: int = 3000, seed: int = 2026
-) -> dict[str, int]:
+def write_sample_ledger(folder: Path, *, as_of: date, invoices: int = 3000, seed: int = 2026) -> dict[str, int]:
     """Write customers.csv, invoices.csv and payments.csv into ``folder`` (created if missing).
 
     Returns the number of data rows written per file name. The files hold no payment dated
@@ -286,9 +284,7 @@ def _customers(rng: random.Random, count: int) -> tuple[list[_Customer], list[li
     return customers, rows
 
 
-def _identity(
-    rng: random.Random, country: _Country, city: _City, language: str, kind: str
-) -> tuple[str, str]:
+def _identity(rng: random.Random, country: _Country, city: _City, language: str, kind: str) -> tuple[str, str]:
     """Name and billing e-mail; addresses use reserved example domains, so nothing escapes."""
     surname = rng.choice(_words(country.surnames))
     if kind == "consumer":
@@ -315,9 +311,7 @@ def _street(rng: random.Random, country: _Country, city: _City) -> str:
     return country.street_format.format(s=rng.choice(_words(country.streets)), n=number)
 
 
-def _invoices(
-    rng: random.Random, customers: list[_Customer], count: int, as_of: date
-) -> list[_Invoice]:
+def _invoices(rng: random.Random, customers: list[_Customer], count: int, as_of: date) -> list[_Invoice]:
     """Invoices numbered the way an accounting system numbers them: by issue date, per year."""
     drafts: list[_Invoice] = []
     for _ in range(count):

@@ -47,17 +47,31 @@ def explain(app: App, number: str, as_of: date | None = None) -> Explanation:
                 continue
             for entry in payload["decisions"]:
                 if entry["invoice_id"] == invoice_id:
-                    result.history.append({
-                        "seq": event.seq, "at": event.at, "kind": "decision", "as_of": payload["as_of"],
-                        "policy": payload["policy"], "policy_version": payload["policy_version"], **entry,
-                    })
+                    result.history.append(
+                        {
+                            "seq": event.seq,
+                            "at": event.at,
+                            "kind": "decision",
+                            "as_of": payload["as_of"],
+                            "policy": payload["policy"],
+                            "policy_version": payload["policy_version"],
+                            **entry,
+                        }
+                    )
         if as_of is not None:
             known, default = policies.latest_policies(connection, app.tenant)
             cases = dunning.load_batch(connection, app.tenant, [customer_id], as_of, invoice_id)
             case = next((c for c in cases), None)
             policy = choose_policy(case.customer.policy, known, default) if case else None
             if case is not None and policy is not None:
-                outcome = decide(policy, case.customer, case.state, case.invoices, as_of, calendar_for_policy(policy, as_of))
+                outcome = decide(
+                    policy,
+                    case.customer,
+                    case.state,
+                    case.invoices,
+                    as_of,
+                    calendar_for_policy(policy, as_of),
+                )
                 result.preview = outcome.decisions[0] if outcome.decisions else None
                 result.preview_policy = f"{policy.name} v{policy.version}"
         return result

@@ -41,6 +41,7 @@ def init(app: App) -> str:
 
 # --- ledger import ---------------------------------------------------------------------
 
+
 @dataclass
 class ImportSummary:
     files: dict[str, int] = field(default_factory=dict)  # file -> rows read
@@ -75,12 +76,21 @@ def import_ledger(app: App, paths: list[Path]) -> ImportSummary:
         if problems:
             raise ProblemsFound(sorted(problems, key=lambda p: (p.source, p.line or 0)))
         counts = ledger_load.merge_staged(connection, app.tenant)
-        summary.inserted, summary.updated, summary.unchanged = counts.inserted, counts.updated, counts.unchanged
+        summary.inserted, summary.updated, summary.unchanged = (
+            counts.inserted,
+            counts.updated,
+            counts.unchanged,
+        )
         if counts.changed:
-            event = AuditEvent("import", None, {
-                "files": [{"file": f, "rows": n, "sha256": digests[f]} for f, n in summary.files.items()],
-                "inserted": counts.inserted, "updated": counts.updated,
-            })
+            event = AuditEvent(
+                "import",
+                None,
+                {
+                    "files": [{"file": f, "rows": n, "sha256": digests[f]} for f, n in summary.files.items()],
+                    "inserted": counts.inserted,
+                    "updated": counts.updated,
+                },
+            )
             audit.append(connection, app.tenant, [event, *counts.events], app.clock())
         ledger_load.drop_staging(connection)
         uow.commit()
@@ -96,6 +106,7 @@ def _sha256(path: Path) -> str:
 
 
 # --- policies --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PolicyApplied:
@@ -122,10 +133,23 @@ def apply_policy(app: App, path: Path, make_default: bool = False) -> PolicyAppl
         version = policies.store_policy(connection, app.tenant, policy, now)
         is_default = policies.set_default(connection, app.tenant, policy.name, only_if_unset=not make_default)
         if version is not None or is_default:
-            audit.append(connection, app.tenant, [AuditEvent("policy", policy.name, {
-                "name": policy.name, "version": version, "default": is_default,
-                "digest": policies.digest(policy),
-            })], now)
+            audit.append(
+                connection,
+                app.tenant,
+                [
+                    AuditEvent(
+                        "policy",
+                        policy.name,
+                        {
+                            "name": policy.name,
+                            "version": version,
+                            "default": is_default,
+                            "digest": policies.digest(policy),
+                        },
+                    )
+                ],
+                now,
+            )
             policies.reset_reviews(connection, app.tenant)
         uow.commit()
     return PolicyApplied(policy.name, version, is_default)
@@ -137,6 +161,7 @@ def list_policies(app: App) -> tuple[dict[str, Policy], str | None]:
 
 
 # --- the daily run ---------------------------------------------------------------------
+
 
 @dataclass
 class RunSummary:
@@ -152,10 +177,15 @@ class RunSummary:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "as_of": self.as_of.isoformat(), "reviewed": self.reviewed,
-            "decisions": self.decisions, "actions": self.actions, "notices": self.notices,
-            "by_level": self.by_level, "skipped": dict(sorted(self.skipped.items())),
-            "elapsed_s": round(self.elapsed_s, 3), **({"dry_run": True} if self.dry_run else {}),
+            "as_of": self.as_of.isoformat(),
+            "reviewed": self.reviewed,
+            "decisions": self.decisions,
+            "actions": self.actions,
+            "notices": self.notices,
+            "by_level": self.by_level,
+            "skipped": dict(sorted(self.skipped.items())),
+            "elapsed_s": round(self.elapsed_s, 3),
+            **({"dry_run": True} if self.dry_run else {}),
         }
 
 
@@ -177,8 +207,16 @@ def run_dunning(app: App, as_of: date, *, dry_run: bool = False, progress: Progr
         try:
             known, default = policies.latest_policies(connection, app.tenant)
             if not known:
-                raise ProblemsFound([Problem("policy", None, None,
-                                             "no policy applied yet: run `pastdue policy apply FILE.toml`")])
+                raise ProblemsFound(
+                    [
+                        Problem(
+                            "policy",
+                            None,
+                            None,
+                            "no policy applied yet: run `pastdue policy apply FILE.toml`",
+                        )
+                    ]
+                )
             cals = {name: calendar_for_policy(policy, as_of) for name, policy in known.items()}
             customer_ids = dunning.due_customers(connection, app.tenant, as_of)
             if not dry_run:
@@ -219,9 +257,16 @@ def calendar_for_policy(policy: Policy, as_of: date) -> Calendar:
     return calendars.calendar_for(policy.calendar, range(as_of.year - 3, as_of.year + 2))
 
 
-def _run_batch(app: App, connection: Any, customer_ids: list[str], as_of: date,
-               known: dict[str, Policy], default: str | None, cals: dict[str, Calendar],
-               summary: RunSummary) -> None:
+def _run_batch(
+    app: App,
+    connection: Any,
+    customer_ids: list[str],
+    as_of: date,
+    known: dict[str, Policy],
+    default: str | None,
+    cals: dict[str, Calendar],
+    summary: RunSummary,
+) -> None:
     cases = dunning.load_batch(connection, app.tenant, customer_ids, as_of)
     outcomes = []
     orphans: list[tuple[dunning.CustomerCase, list[Decision]]] = []
@@ -230,11 +275,21 @@ def _run_batch(app: App, connection: Any, customer_ids: list[str], as_of: date,
         policy = choose_policy(case.customer.policy, known, default)
         if policy is None:
             wanted = case.customer.policy or default or "(no default)"
-            orphans.append((case, [
-                Decision(item.invoice.id, Act.SKIP, Reason.NO_POLICY, f"policy {wanted!r} does not exist",
-                         DunningState(item.state.level, item.state.reached_on, None, item.state.closed_on))
-                for item in case.invoices
-            ]))
+            orphans.append(
+                (
+                    case,
+                    [
+                        Decision(
+                            item.invoice.id,
+                            Act.SKIP,
+                            Reason.NO_POLICY,
+                            f"policy {wanted!r} does not exist",
+                            DunningState(item.state.level, item.state.reached_on, None, item.state.closed_on),
+                        )
+                        for item in case.invoices
+                    ],
+                )
+            )
             continue
         outcome = decide(policy, case.customer, case.state, case.invoices, as_of, cals[policy.name])
         outcomes.append((case, policy, outcome))
@@ -248,8 +303,16 @@ def _run_batch(app: App, connection: Any, customer_ids: list[str], as_of: date,
 
 # --- holds -----------------------------------------------------------------------------
 
-def place_hold(app: App, *, reason: HoldReason, invoice_number: str | None = None,
-               customer_id: str | None = None, until: date | None = None, note: str = "") -> str:
+
+def place_hold(
+    app: App,
+    *,
+    reason: HoldReason,
+    invoice_number: str | None = None,
+    customer_id: str | None = None,
+    until: date | None = None,
+    note: str = "",
+) -> str:
     """Pause dunning of one invoice or a whole customer; returns the hold id."""
     if (invoice_number is None) == (customer_id is None):
         raise ValueError("name either an invoice number or a customer, not both")
@@ -260,12 +323,36 @@ def place_hold(app: App, *, reason: HoldReason, invoice_number: str | None = Non
         if invoice_number is not None:
             invoice_id, customer_id = holds.invoice_by_number(connection, app.tenant, invoice_number)
         assert customer_id is not None
-        hold_id = holds.place(connection, app.tenant, customer_id=customer_id, invoice_id=invoice_id,
-                              reason=reason, note=note, until=until, now=now)
-        audit.append(connection, app.tenant, [AuditEvent("hold", invoice_id or customer_id, {
-            "hold": hold_id, "action": "placed", "customer_id": customer_id, "invoice_id": invoice_id,
-            "reason": reason.value, "note": note, "until": until.isoformat() if until else None,
-        })], now)
+        hold_id = holds.place(
+            connection,
+            app.tenant,
+            customer_id=customer_id,
+            invoice_id=invoice_id,
+            reason=reason,
+            note=note,
+            until=until,
+            now=now,
+        )
+        audit.append(
+            connection,
+            app.tenant,
+            [
+                AuditEvent(
+                    "hold",
+                    invoice_id or customer_id,
+                    {
+                        "hold": hold_id,
+                        "action": "placed",
+                        "customer_id": customer_id,
+                        "invoice_id": invoice_id,
+                        "reason": reason.value,
+                        "note": note,
+                        "until": until.isoformat() if until else None,
+                    },
+                )
+            ],
+            now,
+        )
         uow.commit()
     return hold_id
 
@@ -274,9 +361,23 @@ def release_hold(app: App, hold_id: str) -> None:
     now = app.clock()
     with unit_of_work(app.engine) as uow:
         customer_id, invoice_id = holds.release(uow.connection, app.tenant, hold_id, now)
-        audit.append(uow.connection, app.tenant, [AuditEvent("hold", invoice_id or customer_id, {
-            "hold": hold_id, "action": "released", "customer_id": customer_id, "invoice_id": invoice_id,
-        })], now)
+        audit.append(
+            uow.connection,
+            app.tenant,
+            [
+                AuditEvent(
+                    "hold",
+                    invoice_id or customer_id,
+                    {
+                        "hold": hold_id,
+                        "action": "released",
+                        "customer_id": customer_id,
+                        "invoice_id": invoice_id,
+                    },
+                )
+            ],
+            now,
+        )
         uow.commit()
 
 
@@ -286,6 +387,7 @@ def active_holds(app: App, today: date) -> list[dict[str, object]]:
 
 
 # --- reads -----------------------------------------------------------------------------
+
 
 def invoices(app: App, *, open_only: bool = False, customer_id: str | None = None) -> Iterator[queries.InvoiceRow]:
     with app.engine.connect() as connection:

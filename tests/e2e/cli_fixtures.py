@@ -24,9 +24,14 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
 
 @pytest.fixture
 def ledger_dir(tmp_path: Path) -> Path:
-    return write_files(tmp_path / "ledger", {
-        "customers.csv": CUSTOMERS, "invoices.csv": INVOICES, "payments.csv": PAYMENTS,
-    })
+    return write_files(
+        tmp_path / "ledger",
+        {
+            "customers.csv": CUSTOMERS,
+            "invoices.csv": INVOICES,
+            "payments.csv": PAYMENTS,
+        },
+    )
 
 
 @pytest.fixture

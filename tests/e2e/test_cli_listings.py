@@ -10,7 +10,14 @@ pytest_plugins = ["cli_fixtures"]
 
 INVOICE_KEYS = {"number", "customer_id", "currency", "amount", "open_amount", "due_on", "level"}
 NOTICE_KEYS = {
-    "id", "customer_id", "channel", "level", "status", "message_id", "created_on", "sent_at",
+    "id",
+    "customer_id",
+    "channel",
+    "level",
+    "status",
+    "message_id",
+    "created_on",
+    "sent_at",
 }
 
 
@@ -22,8 +29,13 @@ def test_invoices_json_lists_every_invoice_with_amounts_as_decimal_strings(after
     by_number = {row["number"]: row for row in rows}
     assert sorted(by_number) == ["INV-1001", "INV-1002", "INV-1003", "INV-1004", "INV-1005"]
     assert by_number["INV-1002"] == {
-        "number": "INV-1002", "customer_id": "C1", "currency": "EUR", "amount": "250.50",
-        "open_amount": "200.00", "due_on": "2026-06-20", "level": 1,
+        "number": "INV-1002",
+        "customer_id": "C1",
+        "currency": "EUR",
+        "amount": "250.50",
+        "open_amount": "200.00",
+        "due_on": "2026-06-20",
+        "level": 1,
     }
     assert by_number["INV-1004"]["open_amount"] == "0.00"
     for row in rows:
@@ -34,7 +46,8 @@ def test_invoices_json_lists_every_invoice_with_amounts_as_decimal_strings(after
 def test_invoices_open_for_one_customer(after_run: Cli) -> None:
     rows = after_run.json("invoices", "--open", "--customer", "C1", "--json")
     assert [(r["number"], r["open_amount"]) for r in rows] == [
-        ("INV-1001", "1200.00"), ("INV-1002", "200.00"),
+        ("INV-1001", "1200.00"),
+        ("INV-1002", "200.00"),
     ]
 
     # Bolt's paid invoice is left out; its open one is not.

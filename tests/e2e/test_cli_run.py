@@ -10,7 +10,14 @@ from cli_support import AS_OF, Cli
 pytest_plugins = ["cli_fixtures"]
 
 RUN_KEYS = {
-    "as_of", "reviewed", "decisions", "actions", "notices", "by_level", "skipped", "elapsed_s",
+    "as_of",
+    "reviewed",
+    "decisions",
+    "actions",
+    "notices",
+    "by_level",
+    "skipped",
+    "elapsed_s",
 }
 
 
@@ -107,8 +114,13 @@ def test_run_prints_a_readable_summary_without_json(after_run: Cli) -> None:
 @pytest.mark.parametrize("bad", ["2026-02-30", "30.06.2026", "tomorrow"])
 @pytest.mark.parametrize(
     "command",
-    [["run", "--json"], ["explain", "INV-1001"], ["notices"], ["report", "aging"],
-     ["hold", "INV-1001", "--until"]],
+    [
+        ["run", "--json"],
+        ["explain", "INV-1001"],
+        ["notices"],
+        ["report", "aging"],
+        ["hold", "INV-1001", "--until"],
+    ],
     ids=lambda c: c[0],
 )
 def test_a_bad_date_is_a_usage_error(loaded: Cli, command: list[str], bad: str) -> None:

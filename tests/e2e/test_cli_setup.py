@@ -18,9 +18,7 @@ def test_init_creates_the_schema_and_is_harmless_to_repeat(cli: Cli) -> None:
     assert cli("audit", "verify").stdout.strip() == "audit chain intact: 0 events"
 
 
-def test_import_of_a_folder_reports_what_it_added_and_a_reimport_changes_nothing(
-    cli: Cli, ledger_dir: Path
-) -> None:
+def test_import_of_a_folder_reports_what_it_added_and_a_reimport_changes_nothing(cli: Cli, ledger_dir: Path) -> None:
     cli("init")
     lines = cli("import", str(ledger_dir)).stdout.splitlines()
     assert lines == [
@@ -35,9 +33,7 @@ def test_import_of_a_folder_reports_what_it_added_and_a_reimport_changes_nothing
     assert "nothing changed" in again
 
 
-def test_a_policy_is_stored_as_version_one_and_becomes_the_default(
-    cli: Cli, policy_file: Path
-) -> None:
+def test_a_policy_is_stored_as_version_one_and_becomes_the_default(cli: Cli, policy_file: Path) -> None:
     cli("init")
     first = cli("policy", "apply", str(policy_file)).stdout.strip()
     assert first == "policy 'standard': version 1 (default)"
@@ -104,13 +100,15 @@ BAD_INVOICES = """\
 """
 
 
-def test_a_bad_ledger_file_is_refused_whole_with_every_problem_as_file_line_field(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_a_bad_ledger_file_is_refused_whole_with_every_problem_as_file_line_field(cli: Cli, tmp_path: Path) -> None:
     cli("init")
-    folder = write_files(tmp_path / "bad", {
-        "customers.csv": CUSTOMERS, "invoices.csv": BAD_INVOICES,
-    })
+    folder = write_files(
+        tmp_path / "bad",
+        {
+            "customers.csv": CUSTOMERS,
+            "invoices.csv": BAD_INVOICES,
+        },
+    )
 
     result = cli("import", str(folder), expect=1)
 
@@ -131,10 +129,15 @@ def test_a_bad_ledger_file_is_refused_whole_with_every_problem_as_file_line_fiel
 
 def test_an_invoice_of_an_unknown_customer_is_named_with_its_line(cli: Cli, tmp_path: Path) -> None:
     cli("init")
-    folder = write_files(tmp_path / "orphan", {"invoices.csv": """\
+    folder = write_files(
+        tmp_path / "orphan",
+        {
+            "invoices.csv": """\
         id,customer_id,number,currency,amount,issued_on,due_on
         J1,C9,INV-3001,EUR,10.00,2026-04-01,2026-05-01
-    """})
+    """
+        },
+    )
     result = cli("import", str(folder), expect=1)
     problem = f"{folder / 'invoices.csv'}:2: customer_id: unknown customer 'C9'"
     assert problem in result.stderr.splitlines()
@@ -169,7 +172,5 @@ def test_a_command_before_init_says_to_run_init_without_a_traceback(
     cli: Cli, ledger_dir: Path, policy_file: Path, command: list[str]
 ) -> None:
     result = cli(*command, expect=1)
-    assert result.stderr.strip() == (
-        "error: the database has no pastdue schema yet: run `pastdue init` first"
-    )
+    assert result.stderr.strip() == ("error: the database has no pastdue schema yet: run `pastdue init` first")
     assert result.stdout == ""

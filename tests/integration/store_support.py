@@ -63,16 +63,22 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]
     return path
 
 
-def write_ledger(folder: Path, *, customers: Sequence[Sequence[object]] = (),
-                 invoices: Sequence[Sequence[object]] = (),
-                 payments: Sequence[Sequence[object]] = (),
-                 customers_header: Sequence[str] = CUSTOMERS_HEADER,
-                 invoices_header: Sequence[str] = INVOICES_HEADER,
-                 payments_header: Sequence[str] = PAYMENTS_HEADER) -> Path:
+def write_ledger(
+    folder: Path,
+    *,
+    customers: Sequence[Sequence[object]] = (),
+    invoices: Sequence[Sequence[object]] = (),
+    payments: Sequence[Sequence[object]] = (),
+    customers_header: Sequence[str] = CUSTOMERS_HEADER,
+    invoices_header: Sequence[str] = INVOICES_HEADER,
+    payments_header: Sequence[str] = PAYMENTS_HEADER,
+) -> Path:
     """A ledger folder in the format of DESIGN.md section 4; empty files are left out."""
-    for name, header, rows in (("customers", customers_header, customers),
-                               ("invoices", invoices_header, invoices),
-                               ("payments", payments_header, payments)):
+    for name, header, rows in (
+        ("customers", customers_header, customers),
+        ("invoices", invoices_header, invoices),
+        ("payments", payments_header, payments),
+    ):
         if rows:
             write_csv(folder / f"{name}.csv", header, rows)
     return folder
@@ -123,18 +129,20 @@ def audit_count(app: App, kind: str | None = None) -> int:
 def dunning_actions(app: App) -> list[tuple[Any, ...]]:
     """Every applied level with its notice's customer and channel (notice ids embed the tenant)."""
     with app.engine.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT a.invoice_id, a.level, a.applied_on, a.policy_name, a.policy_version, "
-            "n.customer_id, n.channel FROM dunning_actions a LEFT JOIN notices n "
-            "ON n.tenant_id = a.tenant_id AND n.id = a.notice_id WHERE a.tenant_id = :t"
-        ), {"t": app.tenant})
+        rows = connection.execute(
+            text(
+                "SELECT a.invoice_id, a.level, a.applied_on, a.policy_name, a.policy_version, "
+                "n.customer_id, n.channel FROM dunning_actions a LEFT JOIN notices n "
+                "ON n.tenant_id = a.tenant_id AND n.id = a.notice_id WHERE a.tenant_id = :t"
+            ),
+            {"t": app.tenant},
+        )
         return sorted((r[0], r[1], str(r[2]), r[3], r[4], r[5], r[6]) for r in rows)
 
 
 def notice_summary(app: App) -> list[tuple[Any, ...]]:
     return sorted(
-        (n.customer_id, n.channel, n.level, n.status, n.created_on, n.invoices)
-        for n in services.notices(app)
+        (n.customer_id, n.channel, n.level, n.status, n.created_on, n.invoices) for n in services.notices(app)
     )
 
 
@@ -144,8 +152,19 @@ def make_dataset(out: Path, invoices: int = 2000, as_of: date = date(2026, 6, 30
     if not script.is_file():
         pytest.skip(f"dataset generator not found at {script}")
     subprocess.run(
-        [sys.executable, str(script), "--invoices", str(invoices), "--seed", "7",
-         "--as-of", as_of.isoformat(), "--out", str(out)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            str(script),
+            "--invoices",
+            str(invoices),
+            "--seed",
+            "7",
+            "--as-of",
+            as_of.isoformat(),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
     )
     return out

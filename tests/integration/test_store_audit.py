@@ -19,8 +19,10 @@ def _worked(app: App, tmp_path: Path) -> int:
     ledger = write_ledger(
         tmp_path / "ledger",
         customers=[customer_row("C1"), customer_row("C2", "Beta AG")],
-        invoices=[["I1", "C1", "INV-1", "EUR", "100.00", "2026-05-01", "2026-06-01"],
-                  ["I2", "C2", "INV-2", "EUR", "200.00", "2026-06-01", "2026-07-01"]],
+        invoices=[
+            ["I1", "C1", "INV-1", "EUR", "100.00", "2026-05-01", "2026-06-01"],
+            ["I2", "C2", "INV-2", "EUR", "200.00", "2026-06-01", "2026-07-01"],
+        ],
     )
     services.import_ledger(app, [ledger])
     apply_policy(app, tmp_path, "catch-up")
@@ -38,17 +40,23 @@ def test_the_chain_verifies_after_import_and_run(app: App, tmp_path: Path) -> No
 
     assert services.verify_audit(app) == events == audit_head(app)[0]
     with app.engine.connect() as connection:
-        kinds = set(connection.execute(
-            text("SELECT DISTINCT kind FROM audit_events WHERE tenant_id = :t"), {"t": app.tenant}
-        ).scalars())
+        kinds = set(
+            connection.execute(
+                text("SELECT DISTINCT kind FROM audit_events WHERE tenant_id = :t"),
+                {"t": app.tenant},
+            ).scalars()
+        )
     assert kinds == {"import", "policy", "decision"}
 
 
 def test_an_altered_payload_is_named_by_its_sequence_number(app: App, tmp_path: Path) -> None:
     events = _worked(app, tmp_path)
     altered = events // 2 + 1
-    _execute(app, "UPDATE audit_events SET payload = REPLACE(payload, '\"', '''') "
-                  "WHERE tenant_id = :t AND seq = :seq", seq=altered)
+    _execute(
+        app,
+        "UPDATE audit_events SET payload = REPLACE(payload, '\"', '''') WHERE tenant_id = :t AND seq = :seq",
+        seq=altered,
+    )
 
     with pytest.raises(AuditChainBroken) as caught:
         services.verify_audit(app)

@@ -53,19 +53,19 @@ def _duplicates(app: App) -> dict[str, int]:
     """Rows that would mean work done twice, whatever the constraints say."""
     queries = {
         "dunning_actions": "SELECT invoice_id, level FROM dunning_actions WHERE tenant_id = :t "
-                           "GROUP BY invoice_id, level HAVING COUNT(*) > 1",
+        "GROUP BY invoice_id, level HAVING COUNT(*) > 1",
         "notices": "SELECT customer_id, channel, created_on FROM notices WHERE tenant_id = :t "
-                   "GROUP BY customer_id, channel, created_on HAVING COUNT(*) > 1",
+        "GROUP BY customer_id, channel, created_on HAVING COUNT(*) > 1",
         "notice_items": "SELECT invoice_id, level FROM notice_items WHERE tenant_id = :t "
-                        "GROUP BY invoice_id, level HAVING COUNT(*) > 1",
+        "GROUP BY invoice_id, level HAVING COUNT(*) > 1",
     }
     with app.engine.connect() as connection:
-        return {name: len(connection.execute(text(sql), {"t": app.tenant}).all())
-                for name, sql in queries.items()}
+        return {name: len(connection.execute(text(sql), {"t": app.tenant}).all()) for name, sql in queries.items()}
 
 
 def test_two_runs_started_at_once_do_the_work_once(
-        postgres_url: str, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    postgres_url: str, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(services, "RUN_BATCH_CUSTOMERS", 25)  # many commits: room to interleave
     shared, alone = f"cc{uuid.uuid4().hex[:8]}", f"cs{uuid.uuid4().hex[:8]}"
     _prepared(postgres_url, shared, dataset, tmp_path)
@@ -100,7 +100,8 @@ def test_two_runs_started_at_once_do_the_work_once(
 
 
 def test_a_run_failing_in_the_database_reports_its_error_and_frees_the_tenant(
-        postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tenant = f"cf{uuid.uuid4().hex[:8]}"
     invoice = ["I1", "C1", "INV-1", "EUR", "10.00", "2026-05-01", "2026-06-01"]
     ledger = write_ledger(tmp_path / "ledger", customers=[customer_row("C1")], invoices=[invoice])

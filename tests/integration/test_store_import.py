@@ -22,15 +22,67 @@ from pastdue.bootstrap import App
 from pastdue.errors import Problem, ProblemsFound
 
 # Every optional column, in an order of their own: columns are found by their names.
-CUSTOMERS_HEADER = ["id", "kind", "name", "email", "phone", "country", "language", "timezone",
-                    "street", "postal_code", "city", "policy", "exempt"]
+CUSTOMERS_HEADER = [
+    "id",
+    "kind",
+    "name",
+    "email",
+    "phone",
+    "country",
+    "language",
+    "timezone",
+    "street",
+    "postal_code",
+    "city",
+    "policy",
+    "exempt",
+]
 CUSTOMERS = [
-    ["C1", "business", "Acme GmbH", "ar@acme.example", "+4930123456", "DE", "de", "Europe/Berlin",
-     "Hauptstraße 1", "10115", "Berlin", "standard", "false"],
-    ["C2", "consumer", "Sato Hanako", "hanako@example.jp", "+81312345678", "JP", "ja", "Asia/Tokyo",
-     "", "", "", "", ""],
-    ["C3", "public", "Stadt Musterhausen", "", "", "DE", "de", "Europe/Berlin",
-     "Rathausplatz 1", "12345", "Musterhausen", "", "true"],
+    [
+        "C1",
+        "business",
+        "Acme GmbH",
+        "ar@acme.example",
+        "+4930123456",
+        "DE",
+        "de",
+        "Europe/Berlin",
+        "Hauptstraße 1",
+        "10115",
+        "Berlin",
+        "standard",
+        "false",
+    ],
+    [
+        "C2",
+        "consumer",
+        "Sato Hanako",
+        "hanako@example.jp",
+        "+81312345678",
+        "JP",
+        "ja",
+        "Asia/Tokyo",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "C3",
+        "public",
+        "Stadt Musterhausen",
+        "",
+        "",
+        "DE",
+        "de",
+        "Europe/Berlin",
+        "Rathausplatz 1",
+        "12345",
+        "Musterhausen",
+        "",
+        "true",
+    ],
 ]
 INVOICES = [
     ["I1", "C1", "INV-1", "EUR", "1000.00", "2026-05-01", "2026-05-31"],
@@ -38,8 +90,16 @@ INVOICES = [
     ["I3", "C2", "INV-3", "JPY", "50000", "2026-05-10", "2026-06-10"],
     ["I4", "C3", "INV-4", "EUR", "99.99", "2026-06-01", "2026-07-01"],
 ]
-PAYMENTS_HEADER = ["id", "invoice_id", "customer_id", "amount", "currency", "paid_on", "reference",
-                   "kind"]
+PAYMENTS_HEADER = [
+    "id",
+    "invoice_id",
+    "customer_id",
+    "amount",
+    "currency",
+    "paid_on",
+    "reference",
+    "kind",
+]
 PAYMENTS = [
     ["P1", "I1", "C1", "400.00", "EUR", "2026-06-05", "RF18 INV-1", "payment"],
     ["P2", "I1", "", "100.00", "EUR", "2026-06-06", "credit note 7", "credit"],
@@ -51,15 +111,16 @@ PAYMENTS = [
 def _ledger(folder: Path, **changes: list[list[str]]) -> Path:
     return write_ledger(
         folder,
-        customers=changes.get("customers", CUSTOMERS), customers_header=CUSTOMERS_HEADER,
+        customers=changes.get("customers", CUSTOMERS),
+        customers_header=CUSTOMERS_HEADER,
         invoices=changes.get("invoices", INVOICES),
-        payments=changes.get("payments", PAYMENTS), payments_header=PAYMENTS_HEADER,
+        payments=changes.get("payments", PAYMENTS),
+        payments_header=PAYMENTS_HEADER,
     )
 
 
 def _open_amounts(app: App) -> dict[str, tuple[Decimal, str]]:
-    return {r.number: (r.open_amount.amount, r.open_amount.currency)
-            for r in services.invoices(app)}
+    return {r.number: (r.open_amount.amount, r.open_amount.currency) for r in services.invoices(app)}
 
 
 def _snapshot(app: App) -> dict[str, Any]:
@@ -67,8 +128,7 @@ def _snapshot(app: App) -> dict[str, Any]:
     return {
         "counts": table_counts(app),
         "audit_head": audit_head(app),
-        "invoices": [(r.id, r.number, r.amount, r.open_amount, r.due_on, r.level)
-                     for r in services.invoices(app)],
+        "invoices": [(r.id, r.number, r.amount, r.open_amount, r.due_on, r.level) for r in services.invoices(app)],
     }
 
 
@@ -93,18 +153,32 @@ def test_a_ledger_with_every_optional_column_is_imported(app: App, tmp_path: Pat
     assert summary.inserted == {"customers": 3, "invoices": 4, "payments": 4}
     assert summary.changed
     with app.engine.connect() as connection:
-        customers = {r.id: r for r in connection.execute(text(
-            "SELECT id, street, postal_code, city, kind, policy, exempt FROM customers "
-            "WHERE tenant_id = :t"), {"t": app.tenant})}
-        unapplied = connection.execute(text(
-            "SELECT invoice_id, customer_id, kind, reference FROM payments "
-            "WHERE tenant_id = :t AND id = 'P4'"), {"t": app.tenant}).one()
+        customers = {
+            r.id: r
+            for r in connection.execute(
+                text("SELECT id, street, postal_code, city, kind, policy, exempt FROM customers WHERE tenant_id = :t"),
+                {"t": app.tenant},
+            )
+        }
+        unapplied = connection.execute(
+            text("SELECT invoice_id, customer_id, kind, reference FROM payments WHERE tenant_id = :t AND id = 'P4'"),
+            {"t": app.tenant},
+        ).one()
     assert (customers["C1"].street, customers["C1"].postal_code, customers["C1"].city) == (
-        "Hauptstraße 1", "10115", "Berlin")
+        "Hauptstraße 1",
+        "10115",
+        "Berlin",
+    )
     assert (customers["C1"].kind, customers["C1"].policy, bool(customers["C1"].exempt)) == (
-        "business", "standard", False)
+        "business",
+        "standard",
+        False,
+    )
     assert (customers["C2"].kind, customers["C2"].policy, bool(customers["C2"].exempt)) == (
-        "consumer", None, False)
+        "consumer",
+        None,
+        False,
+    )
     assert (customers["C3"].kind, bool(customers["C3"].exempt)) == ("public", True)
     assert tuple(unapplied) == (None, "C2", "payment", "unknown remittance")
 
@@ -141,8 +215,7 @@ def test_reimporting_the_same_files_changes_nothing(app: App, tmp_path: Path) ->
     assert services.verify_audit(app) == events
 
 
-def test_a_changed_row_updates_the_record_and_records_an_update_event(
-        app: App, tmp_path: Path) -> None:
+def test_a_changed_row_updates_the_record_and_records_an_update_event(app: App, tmp_path: Path) -> None:
     services.import_ledger(app, [_ledger(tmp_path / "ledger")])
     updates = audit_count(app, "update")
     invoices = [row[:] for row in INVOICES]
@@ -152,8 +225,10 @@ def test_a_changed_row_updates_the_record_and_records_an_update_event(
     payments = [row[:] for row in PAYMENTS]
     payments[0][3] = "450.00"  # P1 on INV-1: 400.00 -> 450.00
 
-    summary = services.import_ledger(app, [_ledger(tmp_path / "changed", invoices=invoices,
-                                                   customers=customers, payments=payments)])
+    summary = services.import_ledger(
+        app,
+        [_ledger(tmp_path / "changed", invoices=invoices, customers=customers, payments=payments)],
+    )
 
     assert summary.updated == {"customers": 1, "invoices": 1, "payments": 1}
     assert summary.inserted == {"customers": 0, "invoices": 0, "payments": 0}
@@ -161,17 +236,20 @@ def test_a_changed_row_updates_the_record_and_records_an_update_event(
     assert _open_amounts(app)["INV-1"] == (Decimal("450.00"), "EUR")
     assert audit_count(app, "update") == updates + 3
     with app.engine.connect() as connection:
-        payloads = {row.subject: row.payload for row in connection.execute(text(
-            "SELECT subject, payload FROM audit_events WHERE tenant_id = :t AND kind = 'update'"),
-            {"t": app.tenant})}
+        payloads = {
+            row.subject: row.payload
+            for row in connection.execute(
+                text("SELECT subject, payload FROM audit_events WHERE tenant_id = :t AND kind = 'update'"),
+                {"t": app.tenant},
+            )
+        }
     assert '"amount_minor":{"from":25050,"to":30000}' in payloads["I2"]
     assert '"city":{"from":"Berlin","to":"Hamburg"}' in payloads["C1"]
     assert '"amount_minor":{"from":40000,"to":45000}' in payloads["P1"]
     services.verify_audit(app)
 
 
-def test_bad_rows_and_bad_headers_are_all_listed_and_nothing_is_imported(
-        app: App, tmp_path: Path) -> None:
+def test_bad_rows_and_bad_headers_are_all_listed_and_nothing_is_imported(app: App, tmp_path: Path) -> None:
     services.import_ledger(app, [_ledger(tmp_path / "ledger")])
     before = _snapshot(app)
     folder = write_ledger(
@@ -213,8 +291,7 @@ def test_bad_rows_and_bad_headers_are_all_listed_and_nothing_is_imported(
     assert _snapshot(app) == before
 
 
-def test_problems_across_rows_are_all_listed_and_nothing_is_imported(
-        app: App, tmp_path: Path) -> None:
+def test_problems_across_rows_are_all_listed_and_nothing_is_imported(app: App, tmp_path: Path) -> None:
     services.import_ledger(app, [_ledger(tmp_path / "ledger")])
     before = _snapshot(app)
     folder = write_ledger(
@@ -249,17 +326,21 @@ def test_problems_across_rows_are_all_listed_and_nothing_is_imported(
     assert places[("payments.csv", 2, "invoice_id")] == "unknown invoice 'I404'"
     assert places[("payments.csv", 3, "currency")] == "payment in USD for invoice 'I1' in EUR"
     assert places[("payments.csv", 4, "customer_id")] == "unknown customer 'C77'"
-    assert places[("payments.csv", 6, "customer_id")] == (
-        "customer 'C1' does not own invoice 'I3' (customer 'C2')")
+    assert places[("payments.csv", 6, "customer_id")] == ("customer 'C1' does not own invoice 'I3' (customer 'C2')")
     assert _snapshot(app) == before
     # The import is still possible once the files are right.
     services.import_ledger(app, [_ledger(tmp_path / "ledger")])
 
 
 def test_an_unknown_column_in_any_file_is_a_problem_not_dropped(app: App, tmp_path: Path) -> None:
-    folder = write_ledger(tmp_path / "extra", invoices=[
-        ["I1", "C1", "INV-1", "EUR", "1.00", "2026-06-01", "2026-06-30", "5%"],
-    ], invoices_header=[*INVOICES_HEADER, "discount"], customers=[customer_row("C1")])
+    folder = write_ledger(
+        tmp_path / "extra",
+        invoices=[
+            ["I1", "C1", "INV-1", "EUR", "1.00", "2026-06-01", "2026-06-30", "5%"],
+        ],
+        invoices_header=[*INVOICES_HEADER, "discount"],
+        customers=[customer_row("C1")],
+    )
 
     places = _by_place(_rejected(app, folder))
 

@@ -76,9 +76,14 @@ def test_running_init_twice_changes_nothing(empty_app: App, tmp_path: Path) -> N
     assert default == "p"
 
 
-def _same_server_default(context: Any, inspected_column: Any, metadata_column: Any,
-                         inspected_default: str | None, metadata_default: Any,
-                         rendered_metadata_default: str | None) -> bool | None:
+def _same_server_default(
+    context: Any,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_default: str | None,
+    metadata_default: Any,
+    rendered_metadata_default: str | None,
+) -> bool | None:
     """Tell Alembic that SQLite's ``('')`` is the empty-string default the tables declare.
 
     Alembic's SQLite comparison strips quotes with ``'(.+)'``, which cannot match an empty
@@ -97,10 +102,13 @@ def test_the_migrated_schema_is_exactly_the_declared_tables(empty_app: App) -> N
     services.init(empty_app)
 
     with empty_app.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True,
-            "compare_server_default": _same_server_default,
-        })
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": _same_server_default,
+            },
+        )
         differences = compare_metadata(context, metadata)
 
     assert differences == []

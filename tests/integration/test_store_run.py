@@ -58,8 +58,10 @@ def _small_ledger(folder: Path) -> Path:
     return write_ledger(
         folder,
         customers=[customer_row("C1"), customer_row("C2", "Beta AG")],
-        invoices=[["I1", "C1", "INV-1", "EUR", "100.00", "2026-05-01", "2026-06-01"],
-                  ["I2", "C2", "INV-2", "EUR", "200.00", "2026-05-01", "2026-06-01"]],
+        invoices=[
+            ["I1", "C1", "INV-1", "EUR", "100.00", "2026-05-01", "2026-06-01"],
+            ["I2", "C2", "INV-2", "EUR", "200.00", "2026-05-01", "2026-06-01"],
+        ],
     )
 
 
@@ -72,8 +74,7 @@ def _review_date(app: App, number: str) -> date | None:
     return row.next_review_on
 
 
-def test_a_catch_up_run_reaches_the_levels_the_dataset_expects(
-        app: App, dataset: Path, tmp_path: Path) -> None:
+def test_a_catch_up_run_reaches_the_levels_the_dataset_expects(app: App, dataset: Path, tmp_path: Path) -> None:
     _prepared(app, dataset, tmp_path, "catch-up")
     expected = json.loads((dataset / "expected.json").read_text())
 
@@ -85,8 +86,7 @@ def test_a_catch_up_run_reaches_the_levels_the_dataset_expects(
     assert summary.skipped == {"not_due": expected["not_yet_due"]}
 
 
-def test_a_second_run_on_the_same_date_adds_no_action_and_no_notice(
-        app: App, dataset: Path, tmp_path: Path) -> None:
+def test_a_second_run_on_the_same_date_adds_no_action_and_no_notice(app: App, dataset: Path, tmp_path: Path) -> None:
     _prepared(app, dataset, tmp_path, "catch-up")
     first = services.run_dunning(app, AS_OF)
     before = {**_state(app), "counts": table_counts(app)}
@@ -119,7 +119,8 @@ def _step_through(app: App) -> dict[str, int]:
 
 
 def test_step_runs_move_one_level_at_a_time_and_agree_on_sqlite_and_postgres(
-        dataset: Path, tmp_path: Path, postgres_url: str) -> None:
+    dataset: Path, tmp_path: Path, postgres_url: str
+) -> None:
     urls = {"sqlite": f"sqlite:///{tmp_path / 'step.db'}", "postgres": postgres_url}
     final: dict[str, dict[str, int]] = {}
     for backend, url in urls.items():
@@ -139,8 +140,8 @@ class KilledError(Exception):
 
 
 def test_a_run_killed_half_way_then_rerun_ends_as_an_uninterrupted_run(
-        app: App, other_app: App, dataset: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app: App, other_app: App, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(services, "RUN_BATCH_CUSTOMERS", 25)
     killed = _prepared(app, dataset, tmp_path, "step")
     whole = _prepared(other_app, dataset, tmp_path, "step")
@@ -159,8 +160,7 @@ def test_a_run_killed_half_way_then_rerun_ends_as_an_uninterrupted_run(
     services.verify_audit(killed)
 
 
-def test_a_dry_run_changes_nothing_and_predicts_the_real_run(
-        app: App, dataset: Path, tmp_path: Path) -> None:
+def test_a_dry_run_changes_nothing_and_predicts_the_real_run(app: App, dataset: Path, tmp_path: Path) -> None:
     _prepared(app, dataset, tmp_path, "catch-up")
     before = {**_state(app), "counts": table_counts(app), "head": audit_head(app)}
 
@@ -172,8 +172,7 @@ def test_a_dry_run_changes_nothing_and_predicts_the_real_run(
     assert (real.actions, real.notices, real.by_level) == (dry.actions, dry.notices, dry.by_level)
 
 
-def test_explain_shows_each_decision_with_its_reason_and_policy_version(
-        app: App, tmp_path: Path) -> None:
+def test_explain_shows_each_decision_with_its_reason_and_policy_version(app: App, tmp_path: Path) -> None:
     _prepared(app, _small_ledger(tmp_path / "ledger"), tmp_path, "step")
     services.run_dunning(app, AS_OF)
     assert apply_policy(app, tmp_path, "catch-up").version == 2
@@ -181,8 +180,11 @@ def test_explain_shows_each_decision_with_its_reason_and_policy_version(
 
     explanation = reports.explain(app, "INV-1")
 
-    decisions = [(e["as_of"], e["act"], e["reason"], e["level"], e["policy"], e["policy_version"])
-                 for e in explanation.history if e["kind"] == "decision"]
+    decisions = [
+        (e["as_of"], e["act"], e["reason"], e["level"], e["policy"], e["policy_version"])
+        for e in explanation.history
+        if e["kind"] == "decision"
+    ]
     assert decisions == [
         ("2026-06-30", "notice", "level_reached", 1, "standard", 1),
         ("2026-07-07", "notice", "level_reached", 4, "standard", 2),
@@ -199,8 +201,7 @@ def test_explain_shows_each_decision_with_its_reason_and_policy_version(
 def test_a_dated_hold_pauses_an_invoice_until_it_expires(app: App, tmp_path: Path) -> None:
     _prepared(app, _small_ledger(tmp_path / "ledger"), tmp_path, "step")
     until = date(2026, 7, 10)
-    services.place_hold(app, reason=HoldReason.DISPUTE, invoice_number="INV-1", until=until,
-                        note="wrong quantity")
+    services.place_hold(app, reason=HoldReason.DISPUTE, invoice_number="INV-1", until=until, note="wrong quantity")
 
     held = services.run_dunning(app, AS_OF)
 
@@ -219,8 +220,7 @@ def test_a_dated_hold_pauses_an_invoice_until_it_expires(app: App, tmp_path: Pat
     assert levels(app)["I1"] == 1
 
 
-def test_releasing_an_open_ended_hold_brings_the_invoice_back_into_review(
-        app: App, tmp_path: Path) -> None:
+def test_releasing_an_open_ended_hold_brings_the_invoice_back_into_review(app: App, tmp_path: Path) -> None:
     _prepared(app, _small_ledger(tmp_path / "ledger"), tmp_path, "step")
     hold = services.place_hold(app, reason=HoldReason.MANUAL, invoice_number="INV-1")
     services.run_dunning(app, AS_OF)
@@ -242,8 +242,7 @@ def test_releasing_an_open_ended_hold_brings_the_invoice_back_into_review(
 
 def test_a_customer_hold_pauses_every_invoice_of_that_customer(app: App, tmp_path: Path) -> None:
     _prepared(app, _small_ledger(tmp_path / "ledger"), tmp_path, "step")
-    services.place_hold(app, reason=HoldReason.PAYMENT_PLAN, customer_id="C2",
-                        until=date(2026, 7, 31))
+    services.place_hold(app, reason=HoldReason.PAYMENT_PLAN, customer_id="C2", until=date(2026, 7, 31))
 
     summary = services.run_dunning(app, AS_OF)
 

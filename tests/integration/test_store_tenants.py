@@ -16,8 +16,10 @@ from pastdue.bootstrap import App
 from pastdue.core.model import HoldReason
 from pastdue.errors import NotFound, ProblemsFound
 
-INVOICES = [["I1", "C1", "INV-1", "EUR", "100.00", "2026-05-01", "2026-06-01"],
-            ["I2", "C1", "INV-2", "EUR", "200.00", "2026-05-01", "2026-06-01"]]
+INVOICES = [
+    ["I1", "C1", "INV-1", "EUR", "100.00", "2026-05-01", "2026-06-01"],
+    ["I2", "C1", "INV-2", "EUR", "200.00", "2026-05-01", "2026-06-01"],
+]
 
 
 @pytest.fixture
@@ -31,8 +33,7 @@ def _ledger(folder: Path, invoices: list[list[str]] = INVOICES) -> Path:
     return write_ledger(folder, customers=[customer_row("C1")], invoices=invoices)
 
 
-def test_a_tenant_sees_nothing_of_another_tenants_data(
-        app: App, other_app: App, tmp_path: Path) -> None:
+def test_a_tenant_sees_nothing_of_another_tenants_data(app: App, other_app: App, tmp_path: Path) -> None:
     services.import_ledger(app, [_ledger(tmp_path / "ledger")])
     apply_policy(app, tmp_path, "step")
     services.run_dunning(app, date(2026, 6, 30))
@@ -49,8 +50,7 @@ def test_a_tenant_sees_nothing_of_another_tenants_data(
     assert table_counts(other_app) == {name: own.get(name, 0) for name in table_counts(app)}
 
 
-def test_the_same_ids_live_in_two_tenants_independently(
-        app: App, other_app: App, tmp_path: Path) -> None:
+def test_the_same_ids_live_in_two_tenants_independently(app: App, other_app: App, tmp_path: Path) -> None:
     for tenant_app in (app, other_app):
         services.import_ledger(tenant_app, [_ledger(tmp_path / "ledger")])
         apply_policy(tenant_app, tmp_path, "step")

@@ -85,9 +85,7 @@ def play(policy: str, ledger: str, story: str) -> None:
     lines = read_story(story)
     holidays = frozenset(day for day, text in lines if text.startswith("holiday"))
     calendar = Calendar(holidays=holidays, name=parsed.calendar or "")
-    customers = {
-        inv.customer_id: Customer(inv.customer_id, inv.customer_id) for inv in invoices.values()
-    }
+    customers = {inv.customer_id: Customer(inv.customer_id, inv.customer_id) for inv in invoices.values()}
     first, last = lines[0][0], lines[-1][0]
     states = {i: DunningState(next_review_on=first) for i in invoices}  # never reviewed: due
     customer_states = {c: CustomerState() for c in customers}
@@ -124,9 +122,7 @@ def play(policy: str, ledger: str, story: str) -> None:
         for text in told:
             if match := SKIPPED.fullmatch(text):
                 inv = invoices[match["invoice"]]
-                decision = decisions.get(inv.id) or _ask(
-                    parsed, customers[inv.customer_id], inv, before, day, calendar
-                )
+                decision = decisions.get(inv.id) or _ask(parsed, customers[inv.customer_id], inv, before, day, calendar)
                 said.append(say(decision, parsed))
         day += timedelta(days=1)
 
@@ -207,6 +203,4 @@ def _ask(
     """What the engine would say of an invoice the run did not review (``pastdue explain``)."""
     states, customer_states = before
     reviewed = [Reviewed(inv, states[inv.id])]
-    return decide(
-        policy, customer, customer_states[customer.id], reviewed, day, calendar
-    ).decisions[0]
+    return decide(policy, customer, customer_states[customer.id], reviewed, day, calendar).decisions[0]

@@ -61,9 +61,7 @@ def test_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
 def test_another_seed_writes_another_ledger(tmp_path: Path) -> None:
     write_sample_ledger(tmp_path / "a", as_of=AS_OF, invoices=400, seed=7)
     write_sample_ledger(tmp_path / "b", as_of=AS_OF, invoices=400, seed=8)
-    assert (tmp_path / "a" / "invoices.csv").read_bytes() != (
-        tmp_path / "b" / "invoices.csv"
-    ).read_bytes()
+    assert (tmp_path / "a" / "invoices.csv").read_bytes() != (tmp_path / "b" / "invoices.csv").read_bytes()
 
 
 def test_dates_follow_as_of_not_the_clock(tmp_path: Path) -> None:

@@ -11,9 +11,24 @@ import pytest
 import pastdue
 
 ENTRY_POINTS = {
-    "Money", "parse_amount", "Policy", "Level", "policy_from_dict", "policy_from_toml", "decide",
-    "Decision", "Calendar", "Customer", "Invoice", "Payment", "Hold", "DunningState", "Problem",
-    "Settings", "build", "App",
+    "Money",
+    "parse_amount",
+    "Policy",
+    "Level",
+    "policy_from_dict",
+    "policy_from_toml",
+    "decide",
+    "Decision",
+    "Calendar",
+    "Customer",
+    "Invoice",
+    "Payment",
+    "Hold",
+    "DunningState",
+    "Problem",
+    "Settings",
+    "build",
+    "App",
 }
 
 
@@ -91,7 +106,12 @@ IMPORT_WATCH = dedent("""
 
 
 def test_importing_pastdue_opens_no_connection_and_reads_no_environment() -> None:
-    result = subprocess.run([sys.executable, "-c", IMPORT_WATCH], capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_WATCH],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

@@ -23,7 +23,8 @@ class Calendar:
     holidays: frozenset[date] = frozenset()
     weekend: frozenset[int] = frozenset({5, 6})
     name: str = ""
-    _memo: dict[tuple[date, int], date] = field(
+    _memo: dict[tuple[date, int], date] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _thresholds: dict[tuple[date, tuple[int, ...], bool], tuple[date, ...]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
 
@@ -49,6 +50,14 @@ class Calendar:
                 left -= 1
         self._memo[key] = day
         return day
+
+    def thresholds(self, start: date, offsets: tuple[int, ...], business: bool) -> tuple[date, ...]:
+        """``start`` shifted by each offset; memoised, since a run asks the same few hundred."""
+        key = (start, offsets, business)
+        hit = self._thresholds.get(key)
+        if hit is None:
+            hit = self._thresholds[key] = tuple(self.shift(start, n, business) for n in offsets)
+        return hit
 
     def shift(self, start: date, days: int, business: bool) -> date:
         """Calendar or business-day offset, as a policy's ``days`` setting asks."""

@@ -84,19 +84,21 @@ _DAY = timedelta(days=1)
 
 def level_dates(policy: Policy, due_on: date, calendar: Calendar) -> tuple[date, ...]:
     """The date each level's threshold is reached for an invoice due on ``due_on``."""
-    business = policy.days is DayCount.BUSINESS
-    return tuple(calendar.shift(due_on, offset, business) for offset in policy.offsets)
+    return calendar.thresholds(due_on, policy.offsets, policy.days is DayCount.BUSINESS)
+
+
+def _reached(dates: tuple[date, ...], today: date) -> int:
+    reached = 0
+    for threshold in dates:
+        if threshold > today:
+            break
+        reached += 1
+    return reached
 
 
 def reached_level(policy: Policy, due_on: date, today: date, calendar: Calendar) -> int:
     """Highest level whose threshold has passed on ``today`` (0 when none). Total, never None."""
-    reached = 0
-    for number, threshold in enumerate(level_dates(policy, due_on, calendar), start=1):
-        if threshold <= today:
-            reached = number
-        else:
-            break
-    return reached
+    return _reached(level_dates(policy, due_on, calendar), today)
 
 
 def _active_hold(holds: tuple[Hold, ...], today: date) -> Hold | None:
@@ -127,8 +129,7 @@ def decide(
 ) -> Outcome:
     """Decide every invoice of one customer that is up for review on ``today``."""
     decisions = tuple(
-        _decide_one(policy, customer, state, item.invoice, item.state, today, calendar)
-        for item in invoices
+        _decide_one(policy, customer, state, item.invoice, item.state, today, calendar) for item in invoices
     )
     noticed = any(d.act is Act.NOTICE for d in decisions)
     return Outcome(decisions, CustomerState(today) if noticed else state)
@@ -180,7 +181,7 @@ def _decide_one(
         return skip(Reason.BELOW_MINIMUM, f"open balance {balance} is below {floor}", None)
 
     dates = level_dates(policy, invoice.due_on, calendar)
-    reached = reached_level(policy, invoice.due_on, today, calendar)
+    reached = _reached(dates, today)
     last = len(policy.levels)
     if reached <= state.level:
         if state.level >= last:

@@ -15,13 +15,34 @@ from pastdue.errors import CurrencyError
 # use two decimals, which is the rule for the overwhelming majority of currencies.
 _EXPONENT_EXCEPTIONS: dict[str, int] = {
     # no minor unit
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "ISK": 0,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "PYG": 0,
+    "RWF": 0,
+    "UGX": 0,
+    "UYI": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
     "XPF": 0,
     # three decimals
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "BHD": 3,
+    "IQD": 3,
+    "JOD": 3,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "TND": 3,
     # four decimals
-    "CLF": 4, "UYW": 4,
+    "CLF": 4,
+    "UYW": 4,
 }
 
 ISO_4217_CODES: frozenset[str] = frozenset(
@@ -34,7 +55,7 @@ ISO_4217_CODES: frozenset[str] = frozenset(
     PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN
     SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES
     VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
-    """.split()
+    """.split()  # noqa: SIM905 - a table is easier to check against the standard
 )
 
 

@@ -55,9 +55,11 @@ class Policy:
         """Level by its 1-based number."""
         return self.levels[number - 1]
 
-    @property
-    def offsets(self) -> tuple[int, ...]:
-        return tuple(level.after_days for level in self.levels)
+    offsets: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    """Each level's ``after_days``, in order; kept because every decision reads it."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "offsets", tuple(level.after_days for level in self.levels))
 
 
 # Keys that belong to capabilities not built yet: named as unsupported, never ignored.
@@ -70,7 +72,12 @@ _LATER_LEVEL_KEYS = {
     "hand_over": "hand-over to an agency",
 }
 _POLICY_KEYS = {
-    "name", "escalation", "days", "calendar", "min_days_between_notices", "min_balance",
+    "name",
+    "escalation",
+    "days",
+    "calendar",
+    "min_days_between_notices",
+    "min_balance",
     "levels",
 }
 _LEVEL_KEYS = {"name", "after_days", "channels", "min_days_since_previous"}
@@ -108,9 +115,7 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "policy") -> tuple[P
         days = DayCount.CALENDAR.value
 
     calendar = data.get("calendar")
-    if calendar is not None and (
-        not isinstance(calendar, str) or len(calendar) != 2 or not calendar.isalpha()
-    ):
+    if calendar is not None and (not isinstance(calendar, str) or len(calendar) != 2 or not calendar.isalpha()):
         bad("calendar", 'must be a two-letter country code such as "DE"')
         calendar = None
     if days == DayCount.BUSINESS.value and calendar is None and "calendar" not in data:
@@ -178,7 +183,10 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "policy") -> tuple[P
         else:
             for channel in channels:
                 if not isinstance(channel, str) or channel not in CHANNELS:
-                    bad(f"{at}.channels", f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
+                    bad(
+                        f"{at}.channels",
+                        f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})",
+                    )
             named = [c for c in channels if isinstance(c, str)]
             if len(set(named)) != len(named):
                 bad(f"{at}.channels", "lists a channel twice")
@@ -186,8 +194,15 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "policy") -> tuple[P
         if not _is_int(since) or since < 0:
             bad(f"{at}.min_days_since_previous", "must be an integer >= 0")
             since = 0
-        levels.append(Level(i, level_name, after if after is not None else 0,
-                            tuple(str(c) for c in channels), since))
+        levels.append(
+            Level(
+                i,
+                level_name,
+                after if after is not None else 0,
+                tuple(str(c) for c in channels),
+                since,
+            )
+        )
 
     if problems:
         return None, problems
@@ -231,8 +246,7 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
             "name": level.name,
             "after_days": level.after_days,
             "channels": list(level.channels),
-            **({"min_days_since_previous": level.min_days_since_previous}
-               if level.min_days_since_previous else {}),
+            **({"min_days_since_previous": level.min_days_since_previous} if level.min_days_since_previous else {}),
         }
         for level in policy.levels
     ]
@@ -249,5 +263,3 @@ def below_minimum(policy: Policy, balance: Money) -> bool:
     """True when the open balance is under the policy's minimum for its currency."""
     floor = policy.min_balance.get(balance.currency)
     return floor is not None and balance.amount < floor.amount
-
-

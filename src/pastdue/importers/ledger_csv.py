@@ -38,7 +38,15 @@ class LedgerKind(StrEnum):
 
 REQUIRED: dict[LedgerKind, tuple[str, ...]] = {
     LedgerKind.CUSTOMERS: ("id", "name", "email", "phone", "country", "language", "timezone"),
-    LedgerKind.INVOICES: ("id", "customer_id", "number", "currency", "amount", "issued_on", "due_on"),
+    LedgerKind.INVOICES: (
+        "id",
+        "customer_id",
+        "number",
+        "currency",
+        "amount",
+        "issued_on",
+        "due_on",
+    ),
     LedgerKind.PAYMENTS: ("id", "invoice_id", "amount", "currency", "paid_on"),
 }
 OPTIONAL: dict[LedgerKind, tuple[str, ...]] = {
@@ -49,14 +57,37 @@ OPTIONAL: dict[LedgerKind, tuple[str, ...]] = {
 # Order of the values in a staged row (``line`` is appended by the reader).
 STAGE_COLUMNS: dict[LedgerKind, tuple[str, ...]] = {
     LedgerKind.CUSTOMERS: (
-        "id", "name", "email", "phone", "country", "language", "timezone", "street",
-        "postal_code", "city", "kind", "policy", "exempt",
+        "id",
+        "name",
+        "email",
+        "phone",
+        "country",
+        "language",
+        "timezone",
+        "street",
+        "postal_code",
+        "city",
+        "kind",
+        "policy",
+        "exempt",
     ),
     LedgerKind.INVOICES: (
-        "id", "customer_id", "number", "currency", "amount_minor", "issued_on", "due_on",
+        "id",
+        "customer_id",
+        "number",
+        "currency",
+        "amount_minor",
+        "issued_on",
+        "due_on",
     ),
     LedgerKind.PAYMENTS: (
-        "id", "invoice_id", "customer_id", "currency", "amount_minor", "paid_on", "reference",
+        "id",
+        "invoice_id",
+        "customer_id",
+        "currency",
+        "amount_minor",
+        "paid_on",
+        "reference",
         "kind",
     ),
 }
@@ -64,9 +95,20 @@ STAGE_COLUMNS: dict[LedgerKind, tuple[str, ...]] = {
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _TRUE = {"true", "1", "yes", "y"}
 _FALSE = {"false", "0", "no", "n", ""}
-_LIMITS = {"id": 64, "customer_id": 64, "invoice_id": 64, "number": 64, "name": 200,
-           "email": 254, "phone": 32, "street": 200, "postal_code": 20, "city": 100,
-           "policy": 100, "reference": 200}
+_LIMITS = {
+    "id": 64,
+    "customer_id": 64,
+    "invoice_id": 64,
+    "number": 64,
+    "name": 200,
+    "email": 254,
+    "phone": 32,
+    "street": 200,
+    "postal_code": 20,
+    "city": 100,
+    "policy": 100,
+    "reference": 200,
+}
 
 
 def detect_kind(header: list[str]) -> LedgerKind | None:
@@ -134,7 +176,9 @@ def _minor(text: str, currency: str) -> int | str:
     return int(whole + frac.ljust(ex, "0"))
 
 
-def read_ledger_file(path: Path, timezones: frozenset[str] | None = None) -> tuple[LedgerFile, Iterator[list[tuple[Any, ...]]]]:
+def read_ledger_file(
+    path: Path, timezones: frozenset[str] | None = None
+) -> tuple[LedgerFile, Iterator[list[tuple[Any, ...]]]]:
     """Open a ledger CSV; returns the file record and an iterator of validated row batches.
 
     The file record's ``problems`` fills up while the batches are consumed; rows with
@@ -147,7 +191,11 @@ def read_ledger_file(path: Path, timezones: frozenset[str] | None = None) -> tup
     kind = detect_kind(header) or _kind_from_name(path)
     ledger = LedgerFile(path, kind or LedgerKind.CUSTOMERS)
     if kind is None:
-        ledger.problem(1, None, "not a ledger file: the header matches neither customers, invoices nor payments")
+        ledger.problem(
+            1,
+            None,
+            "not a ledger file: the header matches neither customers, invoices nor payments",
+        )
         return ledger, iter(())
     known = set(REQUIRED[kind]) | set(OPTIONAL[kind])
     for column in header:
@@ -204,7 +252,9 @@ def _batches(ledger: LedgerFile, header: list[str], timezones: frozenset[str]) -
         yield batch
 
 
-def _row_checker(ledger: LedgerFile, header: list[str], timezones: frozenset[str]) -> Callable[[list[str], int], tuple[Any, ...] | None]:
+def _row_checker(
+    ledger: LedgerFile, header: list[str], timezones: frozenset[str]
+) -> Callable[[list[str], int], tuple[Any, ...] | None]:
     """A function validating one record into a staged tuple, or recording its problems."""
     at = {name: i for i, name in enumerate(header)}
     dates = _Dates()
@@ -281,14 +331,26 @@ def _row_checker(ledger: LedgerFile, header: list[str], timezones: frozenset[str
         if not ok:
             return None
         return (
-            get(record, "id"), get(record, "name"), get(record, "email"), get(record, "phone"),
-            country, language, tz, get(record, "street"), get(record, "postal_code"),
-            get(record, "city"), ckind, get(record, "policy") or None, exempt_text in _TRUE, line,
+            get(record, "id"),
+            get(record, "name"),
+            get(record, "email"),
+            get(record, "phone"),
+            country,
+            language,
+            tz,
+            get(record, "street"),
+            get(record, "postal_code"),
+            get(record, "city"),
+            ckind,
+            get(record, "policy") or None,
+            exempt_text in _TRUE,
+            line,
         )
 
     def invoice(record: list[str], line: int) -> tuple[Any, ...] | None:
-        ok = required(record, line, "id", "customer_id", "number", "currency", "amount",
-                      "issued_on", "due_on") & common(record, line, ("id", "customer_id", "number"))
+        ok = required(
+            record, line, "id", "customer_id", "number", "currency", "amount", "issued_on", "due_on"
+        ) & common(record, line, ("id", "customer_id", "number"))
         currency = check_currency(record, line)
         amount = check_amount(record, line, currency)
         issued = check_date(record, line, "issued_on")
@@ -298,12 +360,21 @@ def _row_checker(ledger: LedgerFile, header: list[str], timezones: frozenset[str
             ok = False
         if not ok or amount is None or issued is None or due is None:
             return None
-        return (get(record, "id"), get(record, "customer_id"), get(record, "number"), currency,
-                amount, issued, due, line)
+        return (
+            get(record, "id"),
+            get(record, "customer_id"),
+            get(record, "number"),
+            currency,
+            amount,
+            issued,
+            due,
+            line,
+        )
 
     def payment(record: list[str], line: int) -> tuple[Any, ...] | None:
         ok = required(record, line, "id", "currency", "amount", "paid_on") & common(
-            record, line, ("id", "invoice_id", "customer_id", "reference"))
+            record, line, ("id", "invoice_id", "customer_id", "reference")
+        )
         if not get(record, "invoice_id") and not get(record, "customer_id"):
             ledger.problem(line, "invoice_id", "is empty and no customer_id names whose cash this is")
             ok = False
@@ -319,12 +390,23 @@ def _row_checker(ledger: LedgerFile, header: list[str], timezones: frozenset[str
         paid = check_date(record, line, "paid_on")
         if not ok or amount is None or paid is None:
             return None
-        return (get(record, "id"), get(record, "invoice_id") or None,
-                get(record, "customer_id") or None, currency, amount, paid,
-                get(record, "reference"), pkind, line)
+        return (
+            get(record, "id"),
+            get(record, "invoice_id") or None,
+            get(record, "customer_id") or None,
+            currency,
+            amount,
+            paid,
+            get(record, "reference"),
+            pkind,
+            line,
+        )
 
-    return {LedgerKind.CUSTOMERS: customer, LedgerKind.INVOICES: invoice,
-            LedgerKind.PAYMENTS: payment}[kind]
+    return {
+        LedgerKind.CUSTOMERS: customer,
+        LedgerKind.INVOICES: invoice,
+        LedgerKind.PAYMENTS: payment,
+    }[kind]
 
 
 def ledger_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:

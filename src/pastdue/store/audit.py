@@ -60,9 +60,19 @@ def append(connection: Connection, tenant: str, events: Iterable[AuditEvent], at
         seq += 1
         payload = canonical_json(event.payload)
         digest = event_hash(prev, seq, stamp, event.kind, event.actor, event.subject, payload)
-        rows.append({"tenant_id": tenant, "seq": seq, "at": stamp, "kind": event.kind,
-                     "actor": event.actor, "subject": event.subject, "payload": payload,
-                     "prev_hash": prev, "hash": digest})
+        rows.append(
+            {
+                "tenant_id": tenant,
+                "seq": seq,
+                "at": stamp,
+                "kind": event.kind,
+                "actor": event.actor,
+                "subject": event.subject,
+                "payload": payload,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
         prev = digest
     if rows:
         Raw(connection).many(
@@ -70,9 +80,7 @@ def append(connection: Connection, tenant: str, events: Iterable[AuditEvent], at
             "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [tuple(row.values()) for row in rows],
         )
-        connection.execute(
-            update(audit_heads).where(audit_heads.c.tenant_id == tenant).values(seq=seq, hash=prev)
-        )
+        connection.execute(update(audit_heads).where(audit_heads.c.tenant_id == tenant).values(seq=seq, hash=prev))
     return len(rows)
 
 
@@ -93,8 +101,7 @@ def verify(connection: Connection, tenant: str) -> int:
                 raise AuditChainBroken(expected_seq, f"missing; the next stored event is {row.seq}")
             if row.prev_hash != prev:
                 raise AuditChainBroken(row.seq, "does not link to the event before it")
-            digest = event_hash(prev, row.seq, row.at, row.kind, row.actor, row.subject,
-                                row.payload)
+            digest = event_hash(prev, row.seq, row.at, row.kind, row.actor, row.subject, row.payload)
             if digest != row.hash:
                 raise AuditChainBroken(row.seq, "content does not match its hash (altered)")
             prev = digest
@@ -102,8 +109,10 @@ def verify(connection: Connection, tenant: str) -> int:
         select(audit_heads.c.seq, audit_heads.c.hash).where(audit_heads.c.tenant_id == tenant)
     ).first()
     if head is not None and (head.seq != expected_seq or head.hash != prev):
-        raise AuditChainBroken(expected_seq + 1 if head.seq > expected_seq else head.seq,
-                               "the chain's head does not match its last event (events removed?)")
+        raise AuditChainBroken(
+            expected_seq + 1 if head.seq > expected_seq else head.seq,
+            "the chain's head does not match its last event (events removed?)",
+        )
     return expected_seq
 
 

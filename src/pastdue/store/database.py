@@ -26,7 +26,7 @@ from pastdue.errors import ConfigurationError, StoreError
 
 def normalise_url(url: str) -> str:
     """Accept ``postgresql://`` as psycopg 3, the driver pastdue ships with."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 

@@ -52,8 +52,13 @@ class CustomerCase:
     invoices: list[Reviewed] = field(default_factory=list)
 
 
-def load_batch(connection: Connection, tenant: str, customer_ids: Sequence[str], today: date,
-               invoice_id: str | None = None) -> list[CustomerCase]:
+def load_batch(
+    connection: Connection,
+    tenant: str,
+    customer_ids: Sequence[str],
+    today: date,
+    invoice_id: str | None = None,
+) -> list[CustomerCase]:
     """The customers and their invoices due for review, with holds, read in three queries.
 
     With ``invoice_id``, that one invoice is read whatever its review date (for ``explain``).
@@ -68,8 +73,16 @@ def load_batch(connection: Connection, tenant: str, customer_ids: Sequence[str],
         (tenant, *customer_ids),
     ):
         customer = Customer(
-            id=row[0], name=row[1], email=row[2], phone=row[3], country=row[4], language=row[5],
-            timezone=row[6], kind=CustomerKind(row[7]), policy=row[8], exempt=bool(row[9]),
+            id=row[0],
+            name=row[1],
+            email=row[2],
+            phone=row[3],
+            country=row[4],
+            language=row[5],
+            timezone=row[6],
+            kind=CustomerKind(row[7]),
+            policy=row[8],
+            exempt=bool(row[9]),
             holds=tuple(holds.get((row[0], None), ())),
         )
         cases[row[0]] = CustomerCase(customer, CustomerState(raw.to_date(row[10])))
@@ -83,7 +96,9 @@ def load_batch(connection: Connection, tenant: str, customer_ids: Sequence[str],
     ):
         currency = row[3]
         invoice = Invoice(
-            id=row[0], customer_id=row[1], number=row[2],
+            id=row[0],
+            customer_id=row[1],
+            number=row[2],
             amount=Money.of_minor(row[4], currency),
             issued_on=raw.to_date(row[5]),  # type: ignore[arg-type]
             due_on=raw.to_date(row[6]),  # type: ignore[arg-type]
@@ -96,7 +111,9 @@ def load_batch(connection: Connection, tenant: str, customer_ids: Sequence[str],
     return [case for case in cases.values() if case.invoices]
 
 
-def _active_holds(raw: Raw, tenant: str, customer_ids: Sequence[str], today: date) -> dict[tuple[str, str | None], list[Hold]]:
+def _active_holds(
+    raw: Raw, tenant: str, customer_ids: Sequence[str], today: date
+) -> dict[tuple[str, str | None], list[Hold]]:
     found: dict[tuple[str, str | None], list[Hold]] = {}
     for customer_id, invoice_id, reason, note, until in raw.all(
         "SELECT customer_id, invoice_id, reason, note, until FROM holds WHERE tenant_id = ? "
@@ -150,18 +167,39 @@ def save_batch(
             else:
                 result.skipped[decision.reason.value] += 1
             s = decision.state
-            states.append((s.level, raw.to_db(s.reached_on), raw.to_db(s.next_review_on),
-                           raw.to_db(s.closed_on), tenant, decision.invoice_id))
-            entries.append({
-                "invoice_id": decision.invoice_id, "act": decision.act.value,
-                "reason": decision.reason.value, "detail": decision.detail, "level": s.level,
-                "next_review_on": s.next_review_on.isoformat() if s.next_review_on else None,
-            })
+            states.append(
+                (
+                    s.level,
+                    raw.to_db(s.reached_on),
+                    raw.to_db(s.next_review_on),
+                    raw.to_db(s.closed_on),
+                    tenant,
+                    decision.invoice_id,
+                )
+            )
+            entries.append(
+                {
+                    "invoice_id": decision.invoice_id,
+                    "act": decision.act.value,
+                    "reason": decision.reason.value,
+                    "detail": decision.detail,
+                    "level": s.level,
+                    "next_review_on": s.next_review_on.isoformat() if s.next_review_on else None,
+                }
+            )
         # One event per customer and run: every decision is in the chain, at a third of the cost.
-        result.events.append(AuditEvent("decision", customer_id, {
-            "as_of": as_of, "policy": policy.name if policy else None,
-            "policy_version": policy.version if policy else None, "decisions": entries,
-        }))
+        result.events.append(
+            AuditEvent(
+                "decision",
+                customer_id,
+                {
+                    "as_of": as_of,
+                    "policy": policy.name if policy else None,
+                    "policy_version": policy.version if policy else None,
+                    "decisions": entries,
+                },
+            )
+        )
 
     for case, policy, outcome in outcomes:
         customer_id = case.customer.id
@@ -169,8 +207,19 @@ def save_batch(
         for channel, decisions in outcome.notices(policy).items():
             nid = notice_id(tenant, customer_id, channel, today)
             level = max(d.level for d in decisions)
-            notice_rows.append((tenant, nid, customer_id, channel, level, "pending", day,
-                                policy.name, policy.version))
+            notice_rows.append(
+                (
+                    tenant,
+                    nid,
+                    customer_id,
+                    channel,
+                    level,
+                    "pending",
+                    day,
+                    policy.name,
+                    policy.version,
+                )
+            )
             items.extend((tenant, nid, d.invoice_id, d.level) for d in decisions)
             for d in decisions:
                 by_invoice_notice.setdefault(d.invoice_id, nid)
@@ -178,15 +227,27 @@ def save_batch(
         record(customer_id, outcome.decisions, policy)
         for decision in outcome.decisions:
             if decision.act is Act.NOTICE:
-                applied.append((tenant, decision.invoice_id, decision.level, day,
-                                by_invoice_notice.get(decision.invoice_id), policy.name, policy.version))
+                applied.append(
+                    (
+                        tenant,
+                        decision.invoice_id,
+                        decision.level,
+                        day,
+                        by_invoice_notice.get(decision.invoice_id),
+                        policy.name,
+                        policy.version,
+                    )
+                )
         if outcome.customer_state != case.state:
             noticed_customers.append((raw.to_db(outcome.customer_state.last_notice_on), tenant, customer_id))
     for case, skips in extra_skips:
         record(case.customer.id, skips, None)
 
-    raw.many("UPDATE invoices SET level = ?, reached_on = ?, next_review_on = ?, closed_on = ? "
-             "WHERE tenant_id = ? AND id = ?", states)
+    raw.many(
+        "UPDATE invoices SET level = ?, reached_on = ?, next_review_on = ?, closed_on = ? "
+        "WHERE tenant_id = ? AND id = ?",
+        states,
+    )
     raw.many("UPDATE customers SET last_notice_on = ? WHERE tenant_id = ? AND id = ?", noticed_customers)
     raw.many(
         "INSERT INTO notices (tenant_id, id, customer_id, channel, level, status, created_on, "
@@ -195,7 +256,10 @@ def save_batch(
         "THEN excluded.level ELSE notices.level END",
         notice_rows,
     )
-    raw.many("INSERT INTO notice_items (tenant_id, notice_id, invoice_id, level) VALUES (?, ?, ?, ?)", items)
+    raw.many(
+        "INSERT INTO notice_items (tenant_id, notice_id, invoice_id, level) VALUES (?, ?, ?, ?)",
+        items,
+    )
     raw.many(
         "INSERT INTO dunning_actions (tenant_id, invoice_id, level, applied_on, notice_id, "
         "policy_name, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?)",

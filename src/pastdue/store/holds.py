@@ -16,26 +16,42 @@ from pastdue.store.tables import customers, holds, invoices
 def invoice_by_number(connection: Connection, tenant: str, number: str) -> tuple[str, str]:
     """(invoice id, customer id) for an invoice number, or NotFound."""
     row = connection.execute(
-        select(invoices.c.id, invoices.c.customer_id).where(
-            invoices.c.tenant_id == tenant, invoices.c.number == number)
+        select(invoices.c.id, invoices.c.customer_id).where(invoices.c.tenant_id == tenant, invoices.c.number == number)
     ).first()
     if row is None:
         raise NotFound(f"no invoice numbered {number!r} in tenant {tenant!r}")
     return row.id, row.customer_id
 
 
-def place(connection: Connection, tenant: str, *, customer_id: str, invoice_id: str | None,
-          reason: HoldReason, note: str, until: date | None, now: datetime) -> str:
+def place(
+    connection: Connection,
+    tenant: str,
+    *,
+    customer_id: str,
+    invoice_id: str | None,
+    reason: HoldReason,
+    note: str,
+    until: date | None,
+    now: datetime,
+) -> str:
     exists = connection.execute(
         select(customers.c.id).where(customers.c.tenant_id == tenant, customers.c.id == customer_id)
     ).first()
     if exists is None:
         raise NotFound(f"no customer {customer_id!r} in tenant {tenant!r}")
     hold_id = str(uuid.uuid4())
-    connection.execute(insert(holds).values(
-        tenant_id=tenant, id=hold_id, customer_id=customer_id, invoice_id=invoice_id,
-        reason=reason.value, note=note, until=until, created_at=now.isoformat(),
-    ))
+    connection.execute(
+        insert(holds).values(
+            tenant_id=tenant,
+            id=hold_id,
+            customer_id=customer_id,
+            invoice_id=invoice_id,
+            reason=reason.value,
+            note=note,
+            until=until,
+            created_at=now.isoformat(),
+        )
+    )
     return hold_id
 
 
@@ -43,27 +59,39 @@ def release(connection: Connection, tenant: str, hold_id: str, now: datetime) ->
     """End a hold now and bring what it covered back into review; returns what it covered."""
     row = connection.execute(
         select(holds.c.customer_id, holds.c.invoice_id).where(
-            holds.c.tenant_id == tenant, holds.c.id == hold_id, holds.c.released_at.is_(None))
+            holds.c.tenant_id == tenant, holds.c.id == hold_id, holds.c.released_at.is_(None)
+        )
     ).first()
     if row is None:
         raise NotFound(f"no active hold {hold_id!r} in tenant {tenant!r}")
-    connection.execute(update(holds).where(holds.c.tenant_id == tenant, holds.c.id == hold_id)
-                       .values(released_at=now.isoformat()))
+    connection.execute(
+        update(holds).where(holds.c.tenant_id == tenant, holds.c.id == hold_id).values(released_at=now.isoformat())
+    )
     scope = "id = :invoice" if row.invoice_id else "customer_id = :customer"
-    connection.execute(text(
-        f"UPDATE invoices SET next_review_on = issued_on WHERE tenant_id = :tenant AND {scope} "
-        f"AND {NEEDS_REVIEW}"), {"tenant": tenant, "invoice": row.invoice_id, "customer": row.customer_id})
+    connection.execute(
+        text(
+            f"UPDATE invoices SET next_review_on = issued_on WHERE tenant_id = :tenant AND {scope} AND {NEEDS_REVIEW}"
+        ),
+        {"tenant": tenant, "invoice": row.invoice_id, "customer": row.customer_id},
+    )
     return row.customer_id, row.invoice_id
 
 
 def active(connection: Connection, tenant: str, today: date) -> list[dict[str, object]]:
     rows = connection.execute(
-        select(holds).where(holds.c.tenant_id == tenant, holds.c.released_at.is_(None))
+        select(holds)
+        .where(holds.c.tenant_id == tenant, holds.c.released_at.is_(None))
         .where((holds.c.until.is_(None)) | (holds.c.until >= today))
         .order_by(holds.c.created_at)
     )
     return [
-        {"id": r.id, "customer_id": r.customer_id, "invoice_id": r.invoice_id, "reason": r.reason,
-         "note": r.note, "until": r.until.isoformat() if r.until else None}
+        {
+            "id": r.id,
+            "customer_id": r.customer_id,
+            "invoice_id": r.invoice_id,
+            "reason": r.reason,
+            "note": r.note,
+            "until": r.until.isoformat() if r.until else None,
+        }
         for r in rows
     ]

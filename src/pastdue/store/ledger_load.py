@@ -24,11 +24,18 @@ from pastdue.store.policies import NEEDS_REVIEW
 from pastdue.store.sql import Raw
 
 _TYPES = {
-    "amount_minor": "BIGINT", "issued_on": "DATE", "due_on": "DATE", "paid_on": "DATE",
-    "exempt": "BOOLEAN", "line": "INTEGER",
+    "amount_minor": "BIGINT",
+    "issued_on": "DATE",
+    "due_on": "DATE",
+    "paid_on": "DATE",
+    "exempt": "BOOLEAN",
+    "line": "INTEGER",
 }
-_TARGET = {LedgerKind.CUSTOMERS: "customers", LedgerKind.INVOICES: "invoices",
-           LedgerKind.PAYMENTS: "payments"}
+_TARGET = {
+    LedgerKind.CUSTOMERS: "customers",
+    LedgerKind.INVOICES: "invoices",
+    LedgerKind.PAYMENTS: "payments",
+}
 
 
 def stage_table(kind: LedgerKind) -> str:
@@ -96,51 +103,89 @@ def check_staged(connection: Connection, tenant: str) -> list[Problem]:
     checks: list[tuple[str, str, str]] = []  # (field, message template, sql)
     for kind in LedgerKind:
         s = stage_table(kind)
-        checks.append(("id", "duplicate id {0!r} (first on line {1} of {2})", f"""
+        checks.append(
+            (
+                "id",
+                "duplicate id {0!r} (first on line {1} of {2})",
+                f"""
             SELECT s.source, s.line, s.id, f.line, f.source FROM {s} s
             JOIN {s} f ON f.id = s.id AND (f.source < s.source OR (f.source = s.source AND f.line < s.line))
             WHERE NOT EXISTS (SELECT 1 FROM {s} g WHERE g.id = s.id
-                AND (g.source < f.source OR (g.source = f.source AND g.line < f.line)))"""))
+                AND (g.source < f.source OR (g.source = f.source AND g.line < f.line)))""",
+            )
+        )
     checks += [
-        ("number", "duplicate invoice number {0!r} (first on line {1} of {2})", """
+        (
+            "number",
+            "duplicate invoice number {0!r} (first on line {1} of {2})",
+            """
             SELECT s.source, s.line, s.number, f.line, f.source FROM stage_invoices s
             JOIN stage_invoices f ON f.number = s.number AND f.id <> s.id
-                AND (f.source < s.source OR (f.source = s.source AND f.line < s.line))"""),
-        ("number", "invoice number {0!r} already belongs to invoice {1!r}", """
+                AND (f.source < s.source OR (f.source = s.source AND f.line < s.line))""",
+        ),
+        (
+            "number",
+            "invoice number {0!r} already belongs to invoice {1!r}",
+            """
             SELECT s.source, s.line, s.number, i.id FROM stage_invoices s
             JOIN invoices i ON i.tenant_id = :tenant AND i.number = s.number AND i.id <> s.id
-            WHERE NOT EXISTS (SELECT 1 FROM stage_invoices r WHERE r.id = i.id AND r.number <> i.number)"""),
-        ("customer_id", "unknown customer {0!r}", """
+            WHERE NOT EXISTS (SELECT 1 FROM stage_invoices r WHERE r.id = i.id AND r.number <> i.number)""",
+        ),
+        (
+            "customer_id",
+            "unknown customer {0!r}",
+            """
             SELECT s.source, s.line, s.customer_id FROM stage_invoices s
             WHERE NOT EXISTS (SELECT 1 FROM stage_customers c WHERE c.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)"""),
-        ("currency", "invoice has payments in {0} (payment {1!r})", """
+              AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)""",
+        ),
+        (
+            "currency",
+            "invoice has payments in {0} (payment {1!r})",
+            """
             SELECT s.source, s.line, p.currency, p.id FROM stage_invoices s
             JOIN payments p ON p.tenant_id = :tenant AND p.invoice_id = s.id AND p.currency <> s.currency
-            WHERE NOT EXISTS (SELECT 1 FROM stage_payments sp WHERE sp.id = p.id)"""),
-        ("invoice_id", "unknown invoice {0!r}", """
+            WHERE NOT EXISTS (SELECT 1 FROM stage_payments sp WHERE sp.id = p.id)""",
+        ),
+        (
+            "invoice_id",
+            "unknown invoice {0!r}",
+            """
             SELECT s.source, s.line, s.invoice_id FROM stage_payments s
             WHERE s.invoice_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM stage_invoices i WHERE i.id = s.invoice_id)
-              AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = :tenant AND i.id = s.invoice_id)"""),
-        ("customer_id", "unknown customer {0!r}", """
+              AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = :tenant AND i.id = s.invoice_id)""",
+        ),
+        (
+            "customer_id",
+            "unknown customer {0!r}",
+            """
             SELECT s.source, s.line, s.customer_id FROM stage_payments s
             WHERE s.customer_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM stage_customers c WHERE c.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)"""),
-        ("currency", "payment in {0} for invoice {1!r} in {2}", """
+              AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)""",
+        ),
+        (
+            "currency",
+            "payment in {0} for invoice {1!r} in {2}",
+            """
             SELECT s.source, s.line, s.currency, s.invoice_id, COALESCE(si.currency, i.currency)
             FROM stage_payments s
             LEFT JOIN stage_invoices si ON si.id = s.invoice_id
             LEFT JOIN invoices i ON i.tenant_id = :tenant AND i.id = s.invoice_id
-            WHERE s.invoice_id IS NOT NULL AND s.currency <> COALESCE(si.currency, i.currency)"""),
-        ("customer_id", "customer {0!r} does not own invoice {1!r} (customer {2!r})", """
+            WHERE s.invoice_id IS NOT NULL AND s.currency <> COALESCE(si.currency, i.currency)""",
+        ),
+        (
+            "customer_id",
+            "customer {0!r} does not own invoice {1!r} (customer {2!r})",
+            """
             SELECT s.source, s.line, s.customer_id, s.invoice_id, COALESCE(si.customer_id, i.customer_id)
             FROM stage_payments s
             LEFT JOIN stage_invoices si ON si.id = s.invoice_id
             LEFT JOIN invoices i ON i.tenant_id = :tenant AND i.id = s.invoice_id
             WHERE s.invoice_id IS NOT NULL AND s.customer_id IS NOT NULL
-              AND s.customer_id <> COALESCE(si.customer_id, i.customer_id)"""),
+              AND s.customer_id <> COALESCE(si.customer_id, i.customer_id)""",
+        ),
     ]
     problems: list[Problem] = []
     for column, message, sql in checks:
@@ -158,36 +203,52 @@ def merge_staged(connection: Connection, tenant: str) -> MergeCounts:
     counts = MergeCounts()
     params = {"tenant": tenant}
     conditions = {
-        kind: " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in _DATA_COLUMNS[kind])
-        for kind in LedgerKind
+        kind: " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in _DATA_COLUMNS[kind]) for kind in LedgerKind
     }
     # First, before anything moves: which staged rows are new or changed ("dirty").
     for kind in LedgerKind:
         _temp_table(connection, f"dirty_{kind.value}", "id TEXT PRIMARY KEY")
-        connection.execute(text(
-            f"INSERT INTO dirty_{kind.value} (id) SELECT s.id FROM {stage_table(kind)} s "
-            f"LEFT JOIN {_TARGET[kind]} t ON t.tenant_id = :tenant AND t.id = s.id "
-            f"WHERE t.id IS NULL OR {conditions[kind]}"), params)
+        connection.execute(
+            text(
+                f"INSERT INTO dirty_{kind.value} (id) SELECT s.id FROM {stage_table(kind)} s "
+                f"LEFT JOIN {_TARGET[kind]} t ON t.tenant_id = :tenant AND t.id = s.id "
+                f"WHERE t.id IS NULL OR {conditions[kind]}"
+            ),
+            params,
+        )
     _temp_table(connection, "touched_invoices", "id TEXT PRIMARY KEY")
     _temp_table(connection, "touched_customers", "id TEXT PRIMARY KEY")
-    connection.execute(text("""
+    connection.execute(
+        text("""
         INSERT INTO touched_invoices (id)
         SELECT id FROM dirty_invoices
         UNION SELECT s.invoice_id FROM stage_payments s JOIN dirty_payments d ON d.id = s.id
             WHERE s.invoice_id IS NOT NULL
         UNION SELECT p.invoice_id FROM payments p JOIN dirty_payments d ON d.id = p.id
-            WHERE p.tenant_id = :tenant AND p.invoice_id IS NOT NULL"""), params)
-    connection.execute(text(
-        "INSERT INTO touched_customers (id) SELECT d.id FROM dirty_customers d "
-        "JOIN customers t ON t.tenant_id = :tenant AND t.id = d.id"), params)
+            WHERE p.tenant_id = :tenant AND p.invoice_id IS NOT NULL"""),
+        params,
+    )
+    connection.execute(
+        text(
+            "INSERT INTO touched_customers (id) SELECT d.id FROM dirty_customers d "
+            "JOIN customers t ON t.tenant_id = :tenant AND t.id = d.id"
+        ),
+        params,
+    )
 
     for kind in LedgerKind:
         target, stage, cols = _TARGET[kind], stage_table(kind), _DATA_COLUMNS[kind]
         condition = conditions[kind]
-        changed = list(connection.execute(text(
-            f"SELECT s.id, {', '.join('s.' + c for c in cols)}, {', '.join('t.' + c for c in cols)} "
-            f"FROM {stage} s JOIN {target} t ON t.tenant_id = :tenant AND t.id = s.id "
-            f"WHERE {condition} ORDER BY s.source, s.line"), params))
+        changed = list(
+            connection.execute(
+                text(
+                    f"SELECT s.id, {', '.join('s.' + c for c in cols)}, {', '.join('t.' + c for c in cols)} "
+                    f"FROM {stage} s JOIN {target} t ON t.tenant_id = :tenant AND t.id = s.id "
+                    f"WHERE {condition} ORDER BY s.source, s.line"
+                ),
+                params,
+            )
+        )
         for row in changed:
             after, before = row[1 : 1 + len(cols)], row[1 + len(cols) :]
             diff = {
@@ -195,21 +256,26 @@ def merge_staged(connection: Connection, tenant: str) -> MergeCounts:
                 for c, a, b in zip(cols, after, before, strict=True)
                 if _plain(a) != _plain(b)
             }
-            counts.events.append(
-                AuditEvent("update", row[0], {"table": target, "id": row[0], "changes": diff})
-            )
+            counts.events.append(AuditEvent("update", row[0], {"table": target, "id": row[0], "changes": diff}))
         if changed:
             assignments = ", ".join(f"{c} = s.{c}" for c in cols)
-            connection.execute(text(
-                f"UPDATE {target} AS t SET {assignments} FROM {stage} s "
-                f"WHERE t.tenant_id = :tenant AND t.id = s.id AND ({condition})"), params)
-        new = connection.execute(text(
-            f"INSERT INTO {target} (tenant_id, id, {', '.join(cols)}) "
-            # CAST: PostgreSQL must deduce one type for :tenant (text here, varchar below).
-            f"SELECT CAST(:tenant AS VARCHAR), s.id, {', '.join('s.' + c for c in cols)} "
-            f"FROM {stage} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.tenant_id = :tenant AND t.id = s.id)"),
-            params).rowcount
+            connection.execute(
+                text(
+                    f"UPDATE {target} AS t SET {assignments} FROM {stage} s "
+                    f"WHERE t.tenant_id = :tenant AND t.id = s.id AND ({condition})"
+                ),
+                params,
+            )
+        new = connection.execute(
+            text(
+                f"INSERT INTO {target} (tenant_id, id, {', '.join(cols)}) "
+                # CAST: PostgreSQL must deduce one type for :tenant (text here, varchar below).
+                f"SELECT CAST(:tenant AS VARCHAR), s.id, {', '.join('s.' + c for c in cols)} "
+                f"FROM {stage} s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.tenant_id = :tenant AND t.id = s.id)"
+            ),
+            params,
+        ).rowcount
         staged = connection.exec_driver_sql(f"SELECT COUNT(*) FROM {stage}").scalar_one()
         counts.inserted[kind.value] = new
         counts.updated[kind.value] = len(changed)
@@ -227,30 +293,42 @@ def _recompute_touched(connection: Connection, tenant: str) -> None:
     """
     params = {"tenant": tenant}
     _temp_table(connection, "invoice_sums", "id TEXT PRIMARY KEY, paid BIGINT, credited BIGINT")
-    connection.execute(text("""
+    connection.execute(
+        text("""
         INSERT INTO invoice_sums (id, paid, credited)
         SELECT p.invoice_id,
                SUM(CASE WHEN p.kind = 'payment' THEN p.amount_minor ELSE 0 END) AS paid,
                SUM(CASE WHEN p.kind = 'credit' THEN p.amount_minor ELSE 0 END) AS credited
         FROM payments p
         WHERE p.tenant_id = :tenant AND p.invoice_id IN (SELECT id FROM touched_invoices)
-        GROUP BY p.invoice_id"""), params)
-    connection.execute(text("""
+        GROUP BY p.invoice_id"""),
+        params,
+    )
+    connection.execute(
+        text("""
         UPDATE invoices AS t SET paid_minor = s.paid, credited_minor = s.credited
         FROM invoice_sums s
         WHERE t.tenant_id = :tenant AND t.id = s.id
-          AND (t.paid_minor <> s.paid OR t.credited_minor <> s.credited)"""), params)
-    connection.execute(text("""
+          AND (t.paid_minor <> s.paid OR t.credited_minor <> s.credited)"""),
+        params,
+    )
+    connection.execute(
+        text("""
         UPDATE invoices SET paid_minor = 0, credited_minor = 0
         WHERE tenant_id = :tenant AND id IN (SELECT id FROM touched_invoices)
           AND id NOT IN (SELECT id FROM invoice_sums)
-          AND (paid_minor <> 0 OR credited_minor <> 0)"""), params)
-    connection.execute(text(f"""
+          AND (paid_minor <> 0 OR credited_minor <> 0)"""),
+        params,
+    )
+    connection.execute(
+        text(f"""
         UPDATE invoices SET next_review_on = issued_on
         WHERE tenant_id = :tenant
           AND (id IN (SELECT id FROM touched_invoices)
                OR customer_id IN (SELECT id FROM touched_customers))
-          AND {NEEDS_REVIEW}"""), params)
+          AND {NEEDS_REVIEW}"""),
+        params,
+    )
 
 
 def _temp_table(connection: Connection, name: str, columns: str) -> None:

@@ -22,9 +22,7 @@ from pastdue.store.database import is_postgres
 from pastdue.store.tables import audit_heads, policies, tenants
 
 # Invoices that a changed rule could affect: open ones, and dunned ones not yet closed.
-NEEDS_REVIEW = (
-    "(amount_minor - paid_minor - credited_minor > 0 OR (level > 0 AND closed_on IS NULL))"
-)
+NEEDS_REVIEW = "(amount_minor - paid_minor - credited_minor > 0 OR (level > 0 AND closed_on IS NULL))"
 
 
 def ensure_tenant(connection: Connection, tenant: str, now: datetime) -> None:
@@ -52,9 +50,9 @@ def latest_policies(connection: Connection, tenant: str) -> tuple[dict[str, Poli
         .subquery()
     )
     rows = connection.execute(
-        select(policies.c.name, policies.c.version, policies.c.body).join(
-            newest, (policies.c.name == newest.c.name) & (policies.c.version == newest.c.version)
-        ).where(policies.c.tenant_id == tenant)
+        select(policies.c.name, policies.c.version, policies.c.body)
+        .join(newest, (policies.c.name == newest.c.name) & (policies.c.version == newest.c.version))
+        .where(policies.c.tenant_id == tenant)
     )
     found: dict[str, Policy] = {}
     for name, version, body in rows:
@@ -86,11 +84,16 @@ def store_policy(connection: Connection, tenant: str, policy: Policy, now: datet
     if existing is not None and digest(existing) == fingerprint:
         return None
     version = existing.version + 1 if existing else 1
-    connection.execute(insert(policies).values(
-        tenant_id=tenant, name=policy.name, version=version,
-        body=json.dumps(policy_to_dict(policy), sort_keys=True), digest=fingerprint,
-        applied_at=now.isoformat(),
-    ))
+    connection.execute(
+        insert(policies).values(
+            tenant_id=tenant,
+            name=policy.name,
+            version=version,
+            body=json.dumps(policy_to_dict(policy), sort_keys=True),
+            digest=fingerprint,
+            applied_at=now.isoformat(),
+        )
+    )
     return version
 
 
@@ -103,7 +106,12 @@ def set_default(connection: Connection, tenant: str, name: str, only_if_unset: b
 
 def reset_reviews(connection: Connection, tenant: str) -> int:
     """Bring every invoice a rule change could affect back into review on the next run."""
-    return int(connection.execute(text(
-        f"UPDATE invoices SET next_review_on = issued_on WHERE tenant_id = :tenant AND {NEEDS_REVIEW} "
-        "AND (next_review_on IS NULL OR next_review_on <> issued_on)"
-    ), {"tenant": tenant}).rowcount)
+    return int(
+        connection.execute(
+            text(
+                f"UPDATE invoices SET next_review_on = issued_on WHERE tenant_id = :tenant AND {NEEDS_REVIEW} "
+                "AND (next_review_on IS NULL OR next_review_on <> issued_on)"
+            ),
+            {"tenant": tenant},
+        ).rowcount
+    )

@@ -29,19 +29,38 @@ class InvoiceRow:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "number": self.number, "customer_id": self.customer_id,
-            "currency": self.amount.currency, "amount": str(self.amount.amount),
-            "open_amount": str(self.open_amount.amount), "due_on": self.due_on.isoformat(),
+            "number": self.number,
+            "customer_id": self.customer_id,
+            "currency": self.amount.currency,
+            "amount": str(self.amount.amount),
+            "open_amount": str(self.open_amount.amount),
+            "due_on": self.due_on.isoformat(),
             "level": self.level,
         }
 
 
-def list_invoices(connection: Connection, tenant: str, *, open_only: bool = False,
-                  customer_id: str | None = None, number: str | None = None) -> Iterator[InvoiceRow]:
+def list_invoices(
+    connection: Connection,
+    tenant: str,
+    *,
+    open_only: bool = False,
+    customer_id: str | None = None,
+    number: str | None = None,
+) -> Iterator[InvoiceRow]:
     c = invoices.c
     query = select(
-        c.number, c.id, c.customer_id, c.currency, c.amount_minor, c.paid_minor, c.credited_minor,
-        c.issued_on, c.due_on, c.level, c.next_review_on, c.closed_on,
+        c.number,
+        c.id,
+        c.customer_id,
+        c.currency,
+        c.amount_minor,
+        c.paid_minor,
+        c.credited_minor,
+        c.issued_on,
+        c.due_on,
+        c.level,
+        c.next_review_on,
+        c.closed_on,
     ).where(c.tenant_id == tenant)
     if open_only:
         query = query.where(c.amount_minor - c.paid_minor - c.credited_minor > 0)
@@ -53,8 +72,18 @@ def list_invoices(connection: Connection, tenant: str, *, open_only: bool = Fals
     for r in connection.execute(query):
         amount = Money.of_minor(r.amount_minor, r.currency)
         open_amount = Money.of_minor(r.amount_minor - r.paid_minor - r.credited_minor, r.currency)
-        yield InvoiceRow(r.number, r.id, r.customer_id, amount, open_amount, r.issued_on, r.due_on,
-                         r.level, r.next_review_on, r.closed_on)
+        yield InvoiceRow(
+            r.number,
+            r.id,
+            r.customer_id,
+            amount,
+            open_amount,
+            r.issued_on,
+            r.due_on,
+            r.level,
+            r.next_review_on,
+            r.closed_on,
+        )
 
 
 def open_balances(connection: Connection, tenant: str) -> Iterator[tuple[Money, date]]:
@@ -83,15 +112,21 @@ class NoticeRow:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "customer_id": self.customer_id, "channel": self.channel,
-            "level": self.level, "status": self.status, "message_id": self.message_id,
-            "created_on": self.created_on.isoformat(), "sent_at": self.sent_at,
+            "id": self.id,
+            "customer_id": self.customer_id,
+            "channel": self.channel,
+            "level": self.level,
+            "status": self.status,
+            "message_id": self.message_id,
+            "created_on": self.created_on.isoformat(),
+            "sent_at": self.sent_at,
             "invoices": list(self.invoices),
         }
 
 
-def list_notices(connection: Connection, tenant: str, *, as_of: date | None = None,
-                 status: str | None = None) -> list[NoticeRow]:
+def list_notices(
+    connection: Connection, tenant: str, *, as_of: date | None = None, status: str | None = None
+) -> list[NoticeRow]:
     c = notices.c
     query = select(notices).where(c.tenant_id == tenant)
     if as_of is not None:
@@ -101,8 +136,17 @@ def list_notices(connection: Connection, tenant: str, *, as_of: date | None = No
     rows = list(connection.execute(query.order_by(c.created_on, c.customer_id, c.channel)))
     numbers = _notice_invoice_numbers(connection, tenant, [r.id for r in rows])
     return [
-        NoticeRow(r.id, r.customer_id, r.channel, r.level, r.status, r.message_id, r.created_on,
-                  r.sent_at, tuple(numbers.get(r.id, ())))
+        NoticeRow(
+            r.id,
+            r.customer_id,
+            r.channel,
+            r.level,
+            r.status,
+            r.message_id,
+            r.created_on,
+            r.sent_at,
+            tuple(numbers.get(r.id, ())),
+        )
         for r in rows
     ]
 

@@ -92,9 +92,7 @@ def run(
 ) -> Outcome:
     """One call of ``decide`` for one customer's invoices."""
     reviewed = [Reviewed(inv, st) for inv, st in items]
-    return decide(
-        policy, who or customer(), customer_state or CustomerState(), reviewed, today, calendar
-    )
+    return decide(policy, who or customer(), customer_state or CustomerState(), reviewed, today, calendar)
 
 
 def one(

@@ -107,8 +107,6 @@ def test_shift_lands_on_a_business_day_after_counting_exactly(
 
 
 @given(DAYS, st.integers(-40, 39), st.frozensets(DAYS, max_size=30))
-def test_one_more_business_day_is_always_later(
-    start: date, days: int, holidays: frozenset[date]
-) -> None:
+def test_one_more_business_day_is_always_later(start: date, days: int, holidays: frozenset[date]) -> None:
     calendar = Calendar(holidays=holidays)
     assert calendar.add_business_days(start, days) < calendar.add_business_days(start, days + 1)

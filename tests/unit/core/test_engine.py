@@ -156,9 +156,7 @@ def test_customer_hold_pauses_every_invoice_of_the_customer() -> None:
 
 def test_pre_due_nudge_with_negative_after_days() -> None:
     nudge = Level(1, "friendly nudge", -3, ("email",))
-    policy = standard(
-        levels=(nudge, *(replace(lv, number=lv.number + 1) for lv in standard().levels))
-    )
+    policy = standard(levels=(nudge, *(replace(lv, number=lv.number + 1) for lv in standard().levels)))
     reached = daily(policy, invoice(), D(2026, 4, 25), D(2026, 5, 31))
     assert reached == {D(2026, 5, 2): 1, D(2026, 5, 9): 2, D(2026, 5, 16): 3, D(2026, 5, 23): 4}
     decision = one(policy, invoice(), D(2026, 5, 2))

@@ -37,9 +37,7 @@ Notice = tuple[str, str, date, str, int]  # customer, channel, date, invoice, le
 @st.composite
 def policies(draw: st.DrawFn, escalation: Escalation | None = None) -> Policy:
     count = draw(st.integers(1, 4))
-    offsets = sorted(
-        draw(st.lists(st.integers(-5, 40), min_size=count, max_size=count, unique=True))
-    )
+    offsets = sorted(draw(st.lists(st.integers(-5, 40), min_size=count, max_size=count, unique=True)))
     levels = tuple(
         Level(
             number,
@@ -104,9 +102,7 @@ class Ledger:
 
 @st.composite
 def ledgers(draw: st.DrawFn) -> Ledger:
-    customers = {
-        f"C{n}": Customer(f"C{n}", f"Customer {n}") for n in range(draw(st.integers(1, 3)))
-    }
+    customers = {f"C{n}": Customer(f"C{n}", f"Customer {n}") for n in range(draw(st.integers(1, 3)))}
     invoices: dict[str, Invoice] = {}
     for n in range(draw(st.integers(1, 5))):
         due = START + timedelta(days=draw(st.integers(-30, 50)))
@@ -221,9 +217,7 @@ class World:
         return {i: (s.level, s.reached_on, s.closed_on) for i, s in sorted(self.states.items())}
 
 
-def simulate(
-    policy: Policy, ledger: Ledger, calendar: Calendar, *worlds: World
-) -> list[dict[str, int]]:
+def simulate(policy: Policy, ledger: Ledger, calendar: Calendar, *worlds: World) -> list[dict[str, int]]:
     """Walk day by day; return the levels of the first world after each run."""
     history: list[dict[str, int]] = []
     changes = list(ledger.changes)
@@ -238,9 +232,7 @@ def simulate(
                 world.run(policy, ledger, today, calendar)
             full, *others = worlds
             for other in others:
-                assert other.standing() == full.standing(), (
-                    f"states differ after the run on {today}"
-                )
+                assert other.standing() == full.standing(), f"states differ after the run on {today}"
                 assert other.notices == full.notices, f"notices differ after the run on {today}"
             history.append({i: s.level for i, s in full.states.items()})
     return history
@@ -248,17 +240,13 @@ def simulate(
 
 @settings(max_examples=300, deadline=None)
 @given(policies(), ledgers(), calendars())
-def test_incremental_review_equals_full_review(
-    policy: Policy, ledger: Ledger, calendar: Calendar
-) -> None:
+def test_incremental_review_equals_full_review(policy: Policy, ledger: Ledger, calendar: Calendar) -> None:
     simulate(policy, ledger, calendar, World(incremental=False), World(incremental=True))
 
 
 @settings(max_examples=200, deadline=None)
 @given(policies(escalation=Escalation.STEP), ledgers(), calendars())
-def test_step_mode_rises_at_most_one_level_per_run(
-    policy: Policy, ledger: Ledger, calendar: Calendar
-) -> None:
+def test_step_mode_rises_at_most_one_level_per_run(policy: Policy, ledger: Ledger, calendar: Calendar) -> None:
     history = simulate(policy, ledger, calendar, World(incremental=True))
     for before, after in zip([{}, *history], history, strict=False):
         for invoice_id, level in after.items():
@@ -267,9 +255,7 @@ def test_step_mode_rises_at_most_one_level_per_run(
 
 @settings(max_examples=200, deadline=None)
 @given(policies(), ledgers(), calendars())
-def test_notices_respect_thresholds_and_spacing(
-    policy: Policy, ledger: Ledger, calendar: Calendar
-) -> None:
+def test_notices_respect_thresholds_and_spacing(policy: Policy, ledger: Ledger, calendar: Calendar) -> None:
     world = World(incremental=True)
     simulate(policy, ledger, calendar, world)
     days_by_customer: dict[str, set[date]] = {}

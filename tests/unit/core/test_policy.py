@@ -119,8 +119,7 @@ def test_bad_policy_reports_every_problem_at_once_with_its_path() -> None:
             "policy.toml: levels[2].channels: lists a channel twice",
             "policy.toml: levels[3].tone: unknown setting",
             "policy.toml: levels[3].after_days: must be an integer",
-            "policy.toml: levels[3].channels: unknown channel 'fax' "
-            "(known: email, sms, letter, phone, webhook)",
+            "policy.toml: levels[3].channels: unknown channel 'fax' (known: email, sms, letter, phone, webhook)",
             "policy.toml: levels[3].min_days_since_previous: must be an integer >= 0",
         ]
     )
@@ -129,9 +128,7 @@ def test_bad_policy_reports_every_problem_at_once_with_its_path() -> None:
 def test_problem_names_source_path_and_message() -> None:
     _, problems = policy_from_toml(BAD_POLICY, source="tenants/acme.toml")
     problem = next(p for p in problems if p.field == "levels[3].after_days")
-    assert problem == Problem(
-        "tenants/acme.toml", None, "levels[3].after_days", "must be an integer"
-    )
+    assert problem == Problem("tenants/acme.toml", None, "levels[3].after_days", "must be an integer")
     assert str(problem) == "tenants/acme.toml: levels[3].after_days: must be an integer"
 
 
@@ -145,15 +142,11 @@ def test_problem_names_source_path_and_message() -> None:
         ("hand_over", '"agency"', "hand-over to an agency"),
     ],
 )
-def test_level_options_of_later_capabilities_are_named_not_supported(
-    key: str, value: str, capability: str
-) -> None:
+def test_level_options_of_later_capabilities_are_named_not_supported(key: str, value: str, capability: str) -> None:
     text = STANDARD_TOML.replace('channels = ["letter"]', f'channels = ["letter"]\n{key} = {value}')
     policy, problems = policy_from_toml(text)
     assert policy is None
-    assert messages(problems) == [
-        f"policy.toml: levels[4].{key}: not supported yet ({capability} are not available)"
-    ]
+    assert messages(problems) == [f"policy.toml: levels[4].{key}: not supported yet ({capability} are not available)"]
 
 
 def test_policy_options_of_later_capabilities_are_named_not_supported() -> None:
@@ -177,8 +170,7 @@ KNOWN = "email, sms, letter, phone, webhook"
         ('name = "x"\nlevels = [1]', "policy.toml: levels[1]: must be a table"),
         (
             f'name = "x"\ndays = "business"\n{LEVEL}',
-            "policy.toml: calendar: "
-            'is required when days = "business" (a country code such as "DE")',
+            'policy.toml: calendar: is required when days = "business" (a country code such as "DE")',
         ),
         (
             f'name = "x"\ncalendar = "Germany"\n{LEVEL}',
@@ -266,9 +258,7 @@ KEYS = st.sampled_from(
         "colour",
     ]
 )
-PARSED = st.dictionaries(
-    KEYS, VALUE | st.lists(st.dictionaries(KEYS, VALUE, max_size=4), max_size=3), max_size=6
-)
+PARSED = st.dictionaries(KEYS, VALUE | st.lists(st.dictionaries(KEYS, VALUE, max_size=4), max_size=3), max_size=6)
 
 
 @given(PARSED)
@@ -345,9 +335,7 @@ def test_customer_policy_wins_over_the_tenant_default() -> None:
 
 
 def test_below_minimum_only_for_currencies_with_a_floor() -> None:
-    standard, _ = policy_from_toml(
-        STANDARD_TOML.replace("min_days", 'min_balance = { EUR = "5.00" }\nmin_days')
-    )
+    standard, _ = policy_from_toml(STANDARD_TOML.replace("min_days", 'min_balance = { EUR = "5.00" }\nmin_days'))
     assert standard is not None
     assert below_minimum(standard, eur("4.99"))
     assert not below_minimum(standard, eur("5.00"))

@@ -162,9 +162,7 @@ def upgrade() -> None:
             ["invoices.tenant_id", "invoices.id"],
             name=op.f("fk_dunning_actions_tenant_id_invoices"),
         ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "invoice_id", "level", name=op.f("pk_dunning_actions")
-        ),
+        sa.PrimaryKeyConstraint("tenant_id", "invoice_id", "level", name=op.f("pk_dunning_actions")),
     )
     op.create_table(
         "holds",
@@ -189,9 +187,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_holds")),
     )
-    op.create_index(
-        op.f("ix_holds_tenant_id_customer_id"), "holds", ["tenant_id", "customer_id"], unique=False
-    )
+    op.create_index(op.f("ix_holds_tenant_id_customer_id"), "holds", ["tenant_id", "customer_id"], unique=False)
     op.create_table(
         "notice_items",
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
@@ -208,9 +204,7 @@ def upgrade() -> None:
             ["notices.tenant_id", "notices.id"],
             name=op.f("fk_notice_items_tenant_id_notices"),
         ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "notice_id", "invoice_id", name=op.f("pk_notice_items")
-        ),
+        sa.PrimaryKeyConstraint("tenant_id", "notice_id", "invoice_id", name=op.f("pk_notice_items")),
     )
     op.create_table(
         "payments",
@@ -253,9 +247,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_notices_tenant_id_created_on"), table_name="notices")
     op.drop_table("notices")
     op.drop_index(op.f("ix_invoices_tenant_id_next_review_on"), table_name="invoices")
-    op.drop_index(
-        op.f("ix_invoices_tenant_id_customer_id_next_review_on"), table_name="invoices"
-    )
+    op.drop_index(op.f("ix_invoices_tenant_id_customer_id_next_review_on"), table_name="invoices")
     op.drop_table("invoices")
     op.drop_table("tenants")
     op.drop_table("policies")
