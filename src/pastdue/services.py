@@ -27,7 +27,7 @@ from pastdue.store import audit, database, dunning, holds, ledger_load, policies
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import is_postgres, unit_of_work
 
-RUN_BATCH_CUSTOMERS = 10_000
+RUN_BATCH_INVOICES = 50_000
 
 
 def init(app: App) -> str:
@@ -93,6 +93,8 @@ def import_ledger(app: App, paths: list[Path]) -> ImportSummary:
             )
             audit.append(connection, app.tenant, [event, *counts.events], app.clock())
         ledger_load.drop_staging(connection)
+        if counts.changed:
+            ledger_load.refresh_statistics(connection)
         uow.commit()
     return summary
 
@@ -218,16 +220,17 @@ def run_dunning(app: App, as_of: date, *, dry_run: bool = False, progress: Progr
                     ]
                 )
             cals = {name: calendar_for_policy(policy, as_of) for name, policy in known.items()}
-            customer_ids = dunning.due_customers(connection, app.tenant, as_of)
+            due = dunning.due_customers(connection, app.tenant, as_of)
             if not dry_run:
                 connection.commit()
-            for start in range(0, len(customer_ids), RUN_BATCH_CUSTOMERS):
-                chunk = customer_ids[start : start + RUN_BATCH_CUSTOMERS]
+            done = 0
+            for chunk in dunning.batches(due, RUN_BATCH_INVOICES):
                 _run_batch(app, connection, chunk, as_of, known, default, cals, summary)
                 if not dry_run:
                     connection.commit()
+                done += len(chunk)
                 if progress:
-                    progress(min(start + RUN_BATCH_CUSTOMERS, len(customer_ids)), len(customer_ids))
+                    progress(done, len(due))
             levels = dunning.level_counts(connection, app.tenant)
             top = max([len(p.levels) for p in known.values()] + list(levels))
             summary.by_level = {str(n): levels.get(n, 0) for n in range(1, top + 1)}

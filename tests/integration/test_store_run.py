@@ -142,7 +142,7 @@ class KilledError(Exception):
 def test_a_run_killed_half_way_then_rerun_ends_as_an_uninterrupted_run(
     app: App, other_app: App, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "RUN_BATCH_CUSTOMERS", 25)
+    monkeypatch.setattr(services, "RUN_BATCH_INVOICES", 60)
     killed = _prepared(app, dataset, tmp_path, "step")
     whole = _prepared(other_app, dataset, tmp_path, "step")
     services.run_dunning(whole, AS_OF)

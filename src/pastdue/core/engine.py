@@ -102,6 +102,8 @@ def reached_level(policy: Policy, due_on: date, today: date, calendar: Calendar)
 
 
 def _active_hold(holds: tuple[Hold, ...], today: date) -> Hold | None:
+    if not holds:
+        return None
     active = [h for h in holds if h.active_on(today)]
     if not active:
         return None

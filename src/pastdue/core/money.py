@@ -59,6 +59,9 @@ ISO_4217_CODES: frozenset[str] = frozenset(
 )
 
 
+_EXPONENTS: dict[str, int] = {code: _EXPONENT_EXCEPTIONS.get(code, 2) for code in ISO_4217_CODES}
+
+
 def is_currency(code: str) -> bool:
     """True for an active ISO 4217 code (upper case, as the standard writes it)."""
     return code in ISO_4217_CODES
@@ -66,9 +69,10 @@ def is_currency(code: str) -> bool:
 
 def exponent(currency: str) -> int:
     """Number of decimals of the currency's minor unit (EUR 2, JPY 0, KWD 3)."""
-    if currency not in ISO_4217_CODES:
+    found = _EXPONENTS.get(currency)
+    if found is None:
         raise CurrencyError(f"unknown currency {currency!r}")
-    return _EXPONENT_EXCEPTIONS.get(currency, 2)
+    return found
 
 
 _QUANTUM: dict[int, Decimal] = {e: Decimal(1).scaleb(-e) for e in range(5)}
@@ -93,7 +97,7 @@ class Money:
     @classmethod
     def of_minor(cls, minor: int, currency: str) -> Money:
         """From integer minor units, the way the store keeps money."""
-        return cls(Decimal(minor).scaleb(-exponent(currency)), currency)
+        return _trusted(Decimal(minor).scaleb(-exponent(currency)), currency)
 
     @property
     def minor(self) -> int:
@@ -113,14 +117,14 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return _trusted(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return _trusted(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return _trusted(-self.amount, self.currency)
 
     def __mul__(self, factor: Decimal | int) -> Money:
         if not isinstance(factor, Decimal | int) or isinstance(factor, bool):
@@ -148,6 +152,18 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+def _trusted(amount: Decimal, currency: str) -> Money:
+    """A Money from parts already checked (a Decimal, a known currency), skipping the checks.
+
+    Arithmetic and loading from the store build millions of values whose parts are known
+    good; validating them again is a third of the daily run's time.
+    """
+    money = object.__new__(Money)
+    object.__setattr__(money, "amount", amount)
+    object.__setattr__(money, "currency", currency)
+    return money
 
 
 def parse_amount(text: str, currency: str) -> Money:

@@ -13,11 +13,7 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -68,7 +64,9 @@ def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def _alembic_config(connection: Connection) -> Config:
+def _alembic_config(connection: Connection) -> Any:
+    from alembic.config import Config  # Alembic is only needed to migrate: keep start-up fast
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("pastdue.store") / "migrations"))
     config.attributes["connection"] = connection
@@ -77,6 +75,8 @@ def _alembic_config(connection: Connection) -> Config:
 
 def migrate(engine: Engine) -> str:
     """Create or upgrade the schema to the newest revision; returns that revision."""
+    from alembic import command
+
     try:
         with engine.begin() as connection:
             command.upgrade(_alembic_config(connection), "head")
@@ -86,10 +86,15 @@ def migrate(engine: Engine) -> str:
 
 
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The schema revision Alembic recorded, or None for a database never initialised."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(resources.files("pastdue.store") / "migrations"))
     return script.get_current_head() or ""
 

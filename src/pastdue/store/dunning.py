@@ -7,7 +7,7 @@ of that customer's invoices that reached a new level on the day.
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,18 +31,39 @@ from pastdue.core.money import Money
 from pastdue.core.policy import Policy
 from pastdue.store.audit import AuditEvent
 from pastdue.store.sql import Raw
+from pastdue.store.tables import OPEN
 
-NOTICE_NAMESPACE = uuid.UUID("6f1c2a52-8d0e-4c55-9a55-0b7a1d2c3e4f")
 
-
-def due_customers(connection: Connection, tenant: str, today: date) -> list[str]:
-    """Customers with at least one invoice whose review date has come, in a stable order."""
+def due_customers(connection: Connection, tenant: str, today: date) -> list[tuple[str, int]]:
+    """Customers with invoices whose review date has come, and how many, in a stable order."""
     raw = Raw(connection)
-    rows = raw.all(
-        "SELECT DISTINCT customer_id FROM invoices WHERE tenant_id = ? AND next_review_on <= ?",
-        (tenant, raw.to_db(today)),
+    # Counted here rather than by GROUP BY, which would tempt SQLite into walking the
+    # customer index over the whole ledger instead of the review-date range.
+    counts = Counter(
+        row[0]
+        for row in raw.all(
+            "SELECT customer_id FROM invoices WHERE tenant_id = ? AND next_review_on <= ?",
+            (tenant, raw.to_db(today)),
+        )
     )
-    return sorted(r[0] for r in rows)
+    return sorted(counts.items())
+
+
+def batches(due: list[tuple[str, int]], invoices_per_batch: int) -> list[list[str]]:
+    """Whole customers grouped so that each batch holds about ``invoices_per_batch`` invoices.
+
+    Big batches write each table page once instead of once per batch; whole customers keep
+    a customer's notice in one transaction.
+    """
+    groups: list[list[str]] = [[]]
+    size = 0
+    for customer_id, count in due:
+        if size and size + count > invoices_per_batch:
+            groups.append([])
+            size = 0
+        groups[-1].append(customer_id)
+        size += count
+    return [g for g in groups if g]
 
 
 @dataclass
@@ -61,16 +82,21 @@ def load_batch(
 ) -> list[CustomerCase]:
     """The customers and their invoices due for review, with holds, read in three queries.
 
-    With ``invoice_id``, that one invoice is read whatever its review date (for ``explain``).
+    The batch's customers go into a temporary table that the queries join, so a batch may
+    hold any number of them. With ``invoice_id``, that one invoice is read whatever its
+    review date (for ``explain``).
     """
     raw = Raw(connection)
-    marks = raw.marks(len(customer_ids))
+    raw.run("CREATE TEMPORARY TABLE IF NOT EXISTS run_batch (id VARCHAR(64) PRIMARY KEY)")
+    raw.run("DELETE FROM run_batch")
+    raw.many("INSERT INTO run_batch (id) VALUES (?)", [(c,) for c in customer_ids])
     cases: dict[str, CustomerCase] = {}
-    holds = _active_holds(raw, tenant, customer_ids, today)
+    holds = _active_holds(raw, tenant, today)
     for row in raw.all(
-        "SELECT id, name, email, phone, country, language, timezone, kind, policy, exempt, "
-        f"last_notice_on FROM customers WHERE tenant_id = ? AND id IN ({marks})",
-        (tenant, *customer_ids),
+        "SELECT c.id, c.name, c.email, c.phone, c.country, c.language, c.timezone, c.kind, c.policy, "
+        "c.exempt, c.last_notice_on FROM run_batch b "
+        "CROSS JOIN customers c WHERE c.tenant_id = ? AND c.id = b.id",
+        (tenant,),
     ):
         customer = Customer(
             id=row[0],
@@ -86,40 +112,49 @@ def load_batch(
             holds=tuple(holds.get((row[0], None), ())),
         )
         cases[row[0]] = CustomerCase(customer, CustomerState(raw.to_date(row[10])))
+    # CROSS JOIN makes SQLite loop over the batch and look invoices up by customer, and the
+    # unary plus (a no-op on any value) keeps it off the review-date index; otherwise it
+    # walks a whole index of the ledger for every batch.
+    due = "i.id = ?" if invoice_id else "i.next_review_on <= ?" if raw.pg else "+i.next_review_on <= ?"
+    of_minor = Money.of_minor
+    to_date = raw.to_date
     for row in raw.all(
-        "SELECT id, customer_id, number, currency, amount_minor, issued_on, due_on, paid_minor, "
-        "credited_minor, level, reached_on, next_review_on, closed_on FROM invoices "
-        f"WHERE tenant_id = ? AND customer_id IN ({marks}) "
-        + ("AND id = ? " if invoice_id else "AND next_review_on <= ? ")
-        + "ORDER BY customer_id, due_on, id",
-        (tenant, *customer_ids, invoice_id or raw.to_db(today)),
+        "SELECT i.id, i.customer_id, i.number, i.currency, i.amount_minor, i.issued_on, i.due_on, "
+        "i.paid_minor, i.credited_minor, i.level, i.reached_on, i.next_review_on, i.closed_on "
+        f"FROM run_batch b CROSS JOIN invoices i WHERE i.tenant_id = ? AND i.customer_id = b.id AND {due}",
+        (tenant, invoice_id or raw.to_db(today)),
     ):
         currency = row[3]
         invoice = Invoice(
             id=row[0],
             customer_id=row[1],
             number=row[2],
-            amount=Money.of_minor(row[4], currency),
-            issued_on=raw.to_date(row[5]),  # type: ignore[arg-type]
-            due_on=raw.to_date(row[6]),  # type: ignore[arg-type]
-            paid=Money.of_minor(row[7], currency) if row[7] else None,
-            credited=Money.of_minor(row[8], currency) if row[8] else None,
+            amount=of_minor(row[4], currency),
+            issued_on=to_date(row[5]),  # type: ignore[arg-type]
+            due_on=to_date(row[6]),  # type: ignore[arg-type]
+            paid=of_minor(row[7], currency) if row[7] else None,
+            credited=of_minor(row[8], currency) if row[8] else None,
             holds=tuple(holds.get((row[1], row[0]), ())),
         )
-        state = DunningState(row[9], raw.to_date(row[10]), raw.to_date(row[11]), raw.to_date(row[12]))
+        state = DunningState(row[9], to_date(row[10]), to_date(row[11]), to_date(row[12]))
         cases[row[1]].invoices.append(Reviewed(invoice, state))
-    return [case for case in cases.values() if case.invoices]
+    found = [case for case in cases.values() if case.invoices]
+    for case in found:  # the same order on every backend, whatever its collation
+        case.invoices.sort(key=_invoice_order)
+    return found
 
 
-def _active_holds(
-    raw: Raw, tenant: str, customer_ids: Sequence[str], today: date
-) -> dict[tuple[str, str | None], list[Hold]]:
+def _invoice_order(item: Reviewed) -> tuple[date, str]:
+    return item.invoice.due_on, item.invoice.id
+
+
+def _active_holds(raw: Raw, tenant: str, today: date) -> dict[tuple[str, str | None], list[Hold]]:
     found: dict[tuple[str, str | None], list[Hold]] = {}
     for customer_id, invoice_id, reason, note, until in raw.all(
-        "SELECT customer_id, invoice_id, reason, note, until FROM holds WHERE tenant_id = ? "
-        f"AND customer_id IN ({raw.marks(len(customer_ids))}) AND released_at IS NULL "
-        "AND (until IS NULL OR until >= ?)",
-        (tenant, *customer_ids, raw.to_db(today)),
+        "SELECT h.customer_id, h.invoice_id, h.reason, h.note, h.until FROM run_batch b "
+        "CROSS JOIN holds h WHERE h.tenant_id = ? AND h.customer_id = b.id "
+        "AND h.released_at IS NULL AND (h.until IS NULL OR h.until >= ?)",
+        (tenant, raw.to_db(today)),
     ):
         hold = Hold(HoldReason(reason), note, raw.to_date(until))
         found.setdefault((customer_id, invoice_id), []).append(hold)
@@ -137,7 +172,8 @@ class BatchResult:
 
 def notice_id(tenant: str, customer_id: str, channel: str, today: date) -> str:
     """Deterministic: the same customer, channel and day always name the same notice."""
-    return str(uuid.uuid5(NOTICE_NAMESPACE, f"{tenant}\x1f{customer_id}\x1f{channel}\x1f{today.isoformat()}"))
+    key = f"{tenant}\x1f{customer_id}\x1f{channel}\x1f{today.isoformat()}".encode()
+    return hashlib.blake2b(key, digest_size=16).hexdigest()
 
 
 def save_batch(
@@ -243,6 +279,9 @@ def save_batch(
     for case, skips in extra_skips:
         record(case.customer.id, skips, None)
 
+    # Written in key order: neighbouring rows share pages, so each page is visited once.
+    states.sort(key=_last)
+    applied.sort(key=_second)
     raw.many(
         "UPDATE invoices SET level = ?, reached_on = ?, next_review_on = ?, closed_on = ? "
         "WHERE tenant_id = ? AND id = ?",
@@ -268,12 +307,16 @@ def save_batch(
     return result
 
 
+def _last(row: tuple[Any, ...]) -> Any:
+    return row[-1]
+
+
+def _second(row: tuple[Any, ...]) -> Any:
+    return row[1]
+
+
 def level_counts(connection: Connection, tenant: str) -> dict[int, int]:
     """Open invoices per current level (level 0 included), over the whole ledger."""
     raw = Raw(connection)
-    rows = raw.all(
-        "SELECT level, COUNT(*) FROM invoices WHERE tenant_id = ? "
-        "AND amount_minor - paid_minor - credited_minor > 0 GROUP BY level",
-        (tenant,),
-    )
+    rows = raw.all(f"SELECT level, COUNT(*) FROM invoices WHERE tenant_id = ? AND {OPEN} GROUP BY level", (tenant,))
     return {int(level): int(n) for level, n in rows}

@@ -331,6 +331,16 @@ def _recompute_touched(connection: Connection, tenant: str) -> None:
     )
 
 
+def refresh_statistics(connection: Connection) -> None:
+    """Let PostgreSQL's planner see the new sizes: after a large import its guesses go stale.
+
+    SQLite is left without statistics on purpose: its plans without them are the ones the
+    queries are written for, and sampled statistics led it to scan whole indexes.
+    """
+    if is_postgres(connection):
+        connection.exec_driver_sql("ANALYZE customers, invoices, payments")
+
+
 def _temp_table(connection: Connection, name: str, columns: str) -> None:
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns})")

@@ -47,6 +47,14 @@ class Raw:
         finally:
             cursor.close()
 
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = self.cursor()
+        try:
+            cursor.execute(self._sql(sql), tuple(params))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
         if rows:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 metadata = MetaData(
@@ -37,6 +38,7 @@ metadata = MetaData(
 )
 
 ID = String(64)
+OPEN = "amount_minor - paid_minor - credited_minor > 0"
 TENANT = String(64)
 
 tenants = Table(
@@ -98,9 +100,17 @@ invoices = Table(
     Column("closed_on", Date),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     UniqueConstraint("tenant_id", "number"),
-    # A run batch reads "these customers' invoices due by D": equality, equality, range.
-    Index(None, "tenant_id", "customer_id", "next_review_on"),
-    Index(None, "tenant_id", "next_review_on"),
+    Index(None, "tenant_id", "customer_id"),
+    # Covering: the run finds who is due from this index alone.
+    Index(None, "tenant_id", "next_review_on", "customer_id"),
+    # Open invoices per level, counted after every run without reading the whole ledger.
+    Index(
+        "ix_invoices_open_level",
+        "tenant_id",
+        "level",
+        sqlite_where=text(OPEN),
+        postgresql_where=text(OPEN),
+    ),
 )
 
 payments = Table(

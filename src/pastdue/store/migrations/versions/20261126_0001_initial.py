@@ -104,15 +104,23 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "number", name=op.f("uq_invoices_tenant_id_number")),
     )
     op.create_index(
-        op.f("ix_invoices_tenant_id_customer_id_next_review_on"),
+        op.f("ix_invoices_tenant_id_customer_id"),
         "invoices",
-        ["tenant_id", "customer_id", "next_review_on"],
+        ["tenant_id", "customer_id"],
         unique=False,
     )
     op.create_index(
-        op.f("ix_invoices_tenant_id_next_review_on"),
+        "ix_invoices_open_level",
         "invoices",
-        ["tenant_id", "next_review_on"],
+        ["tenant_id", "level"],
+        unique=False,
+        sqlite_where=sa.text("amount_minor - paid_minor - credited_minor > 0"),
+        postgresql_where=sa.text("amount_minor - paid_minor - credited_minor > 0"),
+    )
+    op.create_index(
+        op.f("ix_invoices_tenant_id_next_review_on_customer_id"),
+        "invoices",
+        ["tenant_id", "next_review_on", "customer_id"],
         unique=False,
     )
     op.create_table(
@@ -246,8 +254,9 @@ def downgrade() -> None:
     op.drop_table("dunning_actions")
     op.drop_index(op.f("ix_notices_tenant_id_created_on"), table_name="notices")
     op.drop_table("notices")
-    op.drop_index(op.f("ix_invoices_tenant_id_next_review_on"), table_name="invoices")
-    op.drop_index(op.f("ix_invoices_tenant_id_customer_id_next_review_on"), table_name="invoices")
+    op.drop_index(op.f("ix_invoices_tenant_id_next_review_on_customer_id"), table_name="invoices")
+    op.drop_index("ix_invoices_open_level", table_name="invoices")
+    op.drop_index(op.f("ix_invoices_tenant_id_customer_id"), table_name="invoices")
     op.drop_table("invoices")
     op.drop_table("tenants")
     op.drop_table("policies")
