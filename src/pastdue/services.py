@@ -27,7 +27,7 @@ from pastdue.store import audit, database, dunning, holds, ledger_load, policies
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import is_postgres, unit_of_work
 
-RUN_BATCH_INVOICES = 50_000
+RUN_BATCH_INVOICES = 100_000
 
 
 def init(app: App) -> str:
@@ -185,7 +185,7 @@ class RunSummary:
             "actions": self.actions,
             "notices": self.notices,
             "by_level": self.by_level,
-            "skipped": dict(sorted(self.skipped.items())),
+            "skipped": {str(reason): n for reason, n in sorted(self.skipped.items())},
             "elapsed_s": round(self.elapsed_s, 3),
             **({"dry_run": True} if self.dry_run else {}),
         }

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pastdue.core.model import CustomerKind, PaymentKind
-from pastdue.core.money import exponent, is_currency
+from pastdue.core.money import ISO_4217_CODES, exponent, is_currency
 from pastdue.errors import Problem
 
 BATCH_ROWS = 5000
@@ -144,10 +144,10 @@ class _Dates:
     """Strict ISO dates, parsed once per distinct string (ledgers repeat few dates)."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
+        self.seen: dict[str, str] = {}
 
     def check(self, text: str) -> str | None:
-        hit = self._seen.get(text)
+        hit = self.seen.get(text)
         if hit is not None:
             return hit
         if not _ISO_DATE.match(text):
@@ -156,7 +156,7 @@ class _Dates:
             date.fromisoformat(text)
         except ValueError:
             return None
-        self._seen[text] = text
+        self.seen[text] = text
         return text
 
 
@@ -402,11 +402,81 @@ def _row_checker(
             line,
         )
 
-    return {
-        LedgerKind.CUSTOMERS: customer,
-        LedgerKind.INVOICES: invoice,
-        LedgerKind.PAYMENTS: payment,
-    }[kind]
+    if kind is LedgerKind.INVOICES:
+        return _fast_invoices(at, dates, invoice)
+    if kind is LedgerKind.PAYMENTS:
+        return _fast_payments(at, dates, payment)
+    return customer
+
+
+# The common case, a well-formed row, is checked in straight-line code; any row it does not
+# accept goes to the full checker above, which is the one that words the problems. Both
+# accept exactly the same rows.
+_AMOUNT = {ex: re.compile(r"([0-9]+)" + (rf"(?:\.([0-9]{{1,{ex}}}))?" if ex else ""), re.ASCII) for ex in range(5)}
+_EXPONENT_OF = {code: exponent(code) for code in ISO_4217_CODES}
+_PAYMENT_KINDS = frozenset(k.value for k in PaymentKind)
+Checker = Callable[[list[str], int], tuple[Any, ...] | None]
+
+
+def _fast_minor(text: str, currency: str) -> int | None:
+    ex = _EXPONENT_OF.get(currency)
+    if ex is None:
+        return None
+    match = _AMOUNT[ex].fullmatch(text)
+    if match is None:
+        return None
+    return int(match.group(1) + (match.group(2) or "").ljust(ex, "0")) if ex else int(match.group(1))
+
+
+def _fast_invoices(at: dict[str, int], dates: _Dates, full: Checker) -> Checker:
+    columns = [at[c] for c in ("id", "customer_id", "number", "currency", "amount", "issued_on", "due_on")]
+    seen = dates.seen
+
+    def check(record: list[str], line: int) -> tuple[Any, ...] | None:
+        iid, cid, number, currency, amount, issued, due = [record[i].strip() for i in columns]
+        minor = _fast_minor(amount, currency)
+        issued_on = seen.get(issued) or dates.check(issued)
+        due_on = seen.get(due) or dates.check(due)
+        if (
+            minor is None
+            or issued_on is None
+            or due_on is None
+            or due_on < issued_on
+            or not 0 < len(iid) <= 64
+            or not 0 < len(cid) <= 64
+            or not 0 < len(number) <= 64
+        ):
+            return full(record, line)
+        return (iid, cid, number, currency, minor, issued_on, due_on, line)
+
+    return check
+
+
+def _fast_payments(at: dict[str, int], dates: _Dates, full: Checker) -> Checker:
+    columns = [at[c] for c in ("id", "invoice_id", "currency", "amount", "paid_on")]
+    optional = [at.get(c) for c in ("customer_id", "reference", "kind")]
+    seen = dates.seen
+
+    def check(record: list[str], line: int) -> tuple[Any, ...] | None:
+        pid, iid, currency, amount, paid = [record[i].strip() for i in columns]
+        cid, reference, pkind = [record[i].strip() if i is not None else "" for i in optional]
+        minor = _fast_minor(amount, currency)
+        paid_on = seen.get(paid) or dates.check(paid)
+        pkind = pkind or "payment"
+        if (
+            not minor
+            or paid_on is None
+            or pkind not in _PAYMENT_KINDS
+            or not (iid or cid)
+            or not 0 < len(pid) <= 64
+            or len(iid) > 64
+            or len(cid) > 64
+            or len(reference) > 200
+        ):
+            return full(record, line)
+        return (pid, iid or None, cid or None, currency, minor, paid_on, reference, pkind, line)
+
+    return check
 
 
 def ledger_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:

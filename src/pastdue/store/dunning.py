@@ -8,6 +8,7 @@ of that customer's invoices that reached a new level on the day.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -170,6 +171,9 @@ class BatchResult:
     events: list[AuditEvent] = field(default_factory=list)
 
 
+_NOTICE = Act.NOTICE
+
+
 def notice_id(tenant: str, customer_id: str, channel: str, today: date) -> str:
     """Deterministic: the same customer, channel and day always name the same notice."""
     key = f"{tenant}\x1f{customer_id}\x1f{channel}\x1f{today.isoformat()}".encode()
@@ -188,8 +192,7 @@ def save_batch(
     result = BatchResult()
     states: list[tuple[Any, ...]] = []
     applied: list[tuple[Any, ...]] = []
-    notice_rows: list[tuple[Any, ...]] = []
-    items: list[tuple[Any, ...]] = []
+    notices: dict[str, dict[str, Any]] = {}
     noticed_customers: list[tuple[Any, ...]] = []
     day = raw.to_db(today)
     as_of = today.isoformat()
@@ -201,7 +204,7 @@ def save_batch(
             if decision.is_action:
                 result.actions += 1
             else:
-                result.skipped[decision.reason.value] += 1
+                result.skipped[decision.reason] += 1  # StrEnum members are their values
             s = decision.state
             states.append(
                 (
@@ -216,8 +219,8 @@ def save_batch(
             entries.append(
                 {
                     "invoice_id": decision.invoice_id,
-                    "act": decision.act.value,
-                    "reason": decision.reason.value,
+                    "act": decision.act,
+                    "reason": decision.reason,
                     "detail": decision.detail,
                     "level": s.level,
                     "next_review_on": s.next_review_on.isoformat() if s.next_review_on else None,
@@ -239,30 +242,30 @@ def save_batch(
 
     for case, policy, outcome in outcomes:
         customer_id = case.customer.id
+        numbers = {item.invoice.id: item.invoice.number for item in case.invoices}
         by_invoice_notice: dict[str, str] = {}
         for channel, decisions in outcome.notices(policy).items():
             nid = notice_id(tenant, customer_id, channel, today)
-            level = max(d.level for d in decisions)
-            notice_rows.append(
-                (
+            notices[nid] = {
+                "row": [
                     tenant,
                     nid,
                     customer_id,
                     channel,
-                    level,
+                    max(d.level for d in decisions),
                     "pending",
                     day,
                     policy.name,
                     policy.version,
-                )
-            )
-            items.extend((tenant, nid, d.invoice_id, d.level) for d in decisions)
+                ],
+                "items": [[d.invoice_id, numbers[d.invoice_id], d.level] for d in decisions],
+            }
             for d in decisions:
                 by_invoice_notice.setdefault(d.invoice_id, nid)
             result.notices += 1
         record(customer_id, outcome.decisions, policy)
         for decision in outcome.decisions:
-            if decision.act is Act.NOTICE:
+            if decision.act is _NOTICE:
                 applied.append(
                     (
                         tenant,
@@ -288,23 +291,37 @@ def save_batch(
         states,
     )
     raw.many("UPDATE customers SET last_notice_on = ? WHERE tenant_id = ? AND id = ?", noticed_customers)
-    raw.many(
-        "INSERT INTO notices (tenant_id, id, customer_id, channel, level, status, created_on, "
-        "policy_name, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (tenant_id, id) DO UPDATE SET level = CASE WHEN excluded.level > notices.level "
-        "THEN excluded.level ELSE notices.level END",
-        notice_rows,
-    )
-    raw.many(
-        "INSERT INTO notice_items (tenant_id, notice_id, invoice_id, level) VALUES (?, ?, ?, ?)",
-        items,
-    )
+    _save_notices(raw, tenant, day, notices)
     raw.many(
         "INSERT INTO dunning_actions (tenant_id, invoice_id, level, applied_on, notice_id, "
         "policy_name, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
         applied,
     )
     return result
+
+
+def _save_notices(raw: Raw, tenant: str, day: Any, notices: dict[str, dict[str, Any]]) -> None:
+    """Insert the batch's notices; one that already exists today (a second run on the same
+    day, when spacing allows it) gets the new invoices added instead of a second notice."""
+    if not notices:
+        return
+    existing = raw.all(
+        "SELECT n.id, n.items, n.level FROM run_batch b CROSS JOIN notices n "
+        # Unary plus: looked up by customer, never by walking all of today's notices per customer.
+        "WHERE n.tenant_id = ? AND n.customer_id = b.id AND " + ("n.created_on = ?" if raw.pg else "+n.created_on = ?"),
+        (tenant, day),
+    )
+    merged = []
+    for nid, items, level in existing:
+        new = notices.pop(nid, None)
+        if new is not None:
+            merged.append((json.dumps(json.loads(items) + new["items"]), max(level, new["row"][4]), tenant, nid))
+    raw.many("UPDATE notices SET items = ?, level = ? WHERE tenant_id = ? AND id = ?", merged)
+    raw.many(
+        "INSERT INTO notices (tenant_id, id, customer_id, channel, level, status, created_on, "
+        "policy_name, policy_version, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*n["row"], json.dumps(n["items"])) for n in notices.values()],
+    )
 
 
 def _last(row: tuple[Any, ...]) -> Any:

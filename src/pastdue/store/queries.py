@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -133,8 +134,7 @@ def list_notices(
         query = query.where(c.created_on == as_of)
     if status is not None:
         query = query.where(c.status == status)
-    rows = list(connection.execute(query.order_by(c.created_on, c.customer_id, c.channel)))
-    numbers = _notice_invoice_numbers(connection, tenant, [r.id for r in rows])
+    rows = connection.execute(query.order_by(c.created_on, c.customer_id, c.channel))
     return [
         NoticeRow(
             r.id,
@@ -145,22 +145,7 @@ def list_notices(
             r.message_id,
             r.created_on,
             r.sent_at,
-            tuple(numbers.get(r.id, ())),
+            tuple(sorted(number for _id, number, _level in json.loads(r.items))),
         )
         for r in rows
     ]
-
-
-def _notice_invoice_numbers(connection: Connection, tenant: str, ids: list[str]) -> dict[str, list[str]]:
-    raw = Raw(connection)
-    found: dict[str, list[str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for notice_id, number in raw.all(
-            "SELECT n.notice_id, i.number FROM notice_items n JOIN invoices i "
-            "ON i.tenant_id = n.tenant_id AND i.id = n.invoice_id "
-            f"WHERE n.tenant_id = ? AND n.notice_id IN ({raw.marks(len(chunk))}) ORDER BY i.number",
-            (tenant, *chunk),
-        ):
-            found.setdefault(notice_id, []).append(number)
-    return found

@@ -175,21 +175,14 @@ notices = Table(
     Column("policy_version", Integer, nullable=False),
     Column("message_id", String(200)),
     Column("sent_at", String(40)),
+    # What the notice is about: JSON [[invoice id, invoice number, level], ...]. A notice is
+    # written once and read whole, so its items travel with it.
+    Column("items", Text, nullable=False),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     UniqueConstraint("tenant_id", "customer_id", "channel", "created_on"),
     Index(None, "tenant_id", "created_on"),
 )
 
-notice_items = Table(
-    "notice_items",
-    metadata,
-    Column("tenant_id", TENANT, primary_key=True),
-    Column("notice_id", String(36), primary_key=True),
-    Column("invoice_id", ID, primary_key=True),
-    Column("level", Integer, nullable=False),
-    ForeignKeyConstraint(["tenant_id", "notice_id"], ["notices.tenant_id", "notices.id"]),
-    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
-)
 
 audit_events = Table(
     "audit_events",

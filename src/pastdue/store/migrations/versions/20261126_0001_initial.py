@@ -136,6 +136,7 @@ def upgrade() -> None:
         sa.Column("policy_version", sa.Integer(), nullable=False),
         sa.Column("message_id", sa.String(length=200), nullable=True),
         sa.Column("sent_at", sa.String(length=40), nullable=True),
+        sa.Column("items", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "customer_id"],
             ["customers.tenant_id", "customers.id"],
@@ -197,24 +198,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_holds_tenant_id_customer_id"), "holds", ["tenant_id", "customer_id"], unique=False)
     op.create_table(
-        "notice_items",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("notice_id", sa.String(length=36), nullable=False),
-        sa.Column("invoice_id", sa.String(length=64), nullable=False),
-        sa.Column("level", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "invoice_id"],
-            ["invoices.tenant_id", "invoices.id"],
-            name=op.f("fk_notice_items_tenant_id_invoices"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "notice_id"],
-            ["notices.tenant_id", "notices.id"],
-            name=op.f("fk_notice_items_tenant_id_notices"),
-        ),
-        sa.PrimaryKeyConstraint("tenant_id", "notice_id", "invoice_id", name=op.f("pk_notice_items")),
-    )
-    op.create_table(
         "payments",
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -248,7 +231,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_payments_tenant_id_invoice_id"), table_name="payments")
     op.drop_table("payments")
-    op.drop_table("notice_items")
     op.drop_index(op.f("ix_holds_tenant_id_customer_id"), table_name="holds")
     op.drop_table("holds")
     op.drop_table("dunning_actions")
