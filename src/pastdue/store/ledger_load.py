@@ -65,7 +65,7 @@ def drop_staging(connection: Connection) -> None:
     for kind in LedgerKind:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage_table(kind)}")
     names = [f"dirty_{kind.value}" for kind in LedgerKind]
-    for name in (*names, "touched_invoices", "touched_customers", "invoice_sums"):
+    for name in (*names, "touched_invoices", "touched_customers", "touched_existing", "invoice_sums"):
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -236,6 +236,7 @@ def merge_staged(connection: Connection, tenant: str) -> MergeCounts:
         params,
     )
 
+    _prepare_balances(connection, tenant)
     for kind in LedgerKind:
         target, stage, cols = _TARGET[kind], stage_table(kind), _DATA_COLUMNS[kind]
         condition = conditions[kind]
@@ -266,69 +267,99 @@ def merge_staged(connection: Connection, tenant: str) -> MergeCounts:
                 ),
                 params,
             )
-        new = connection.execute(
-            text(
-                f"INSERT INTO {target} (tenant_id, id, {', '.join(cols)}) "
-                # CAST: PostgreSQL must deduce one type for :tenant (text here, varchar below).
-                f"SELECT CAST(:tenant AS VARCHAR), s.id, {', '.join('s.' + c for c in cols)} "
-                f"FROM {stage} s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.tenant_id = :tenant AND t.id = s.id)"
-            ),
-            params,
-        ).rowcount
+        new = connection.execute(text(_insert_new(kind)), params).rowcount
         staged = connection.exec_driver_sql(f"SELECT COUNT(*) FROM {stage}").scalar_one()
         counts.inserted[kind.value] = new
         counts.updated[kind.value] = len(changed)
         counts.unchanged[kind.value] = staged - new - len(changed)
-    _recompute_touched(connection, tenant)
+    _refresh_existing(connection, tenant)
     return counts
 
 
-def _recompute_touched(connection: Connection, tenant: str) -> None:
-    """Refresh paid and credited sums of touched invoices and put them back into review.
+def _insert_new(kind: LedgerKind) -> str:
+    """INSERT ... SELECT of the staged rows that are new, in key order (pages fill in turn).
 
-    An invoice goes back into review when it is open, or when it has been dunned (so that a
-    settled invoice closes its dunning and a reopened one resumes); ``issued_on`` is the
-    earliest date on which any decision about it can be taken.
+    New invoices get their paid and credited sums and their first review date at once,
+    rather than being inserted and then updated: the bulk of a first import.
     """
+    target, stage, cols = _TARGET[kind], stage_table(kind), _DATA_COLUMNS[kind]
+    names, values, join = list(cols), [f"s.{c}" for c in cols], ""
+    if kind is LedgerKind.INVOICES:
+        names += ["paid_minor", "credited_minor", "next_review_on"]
+        values += [
+            "COALESCE(m.paid, 0)",
+            "COALESCE(m.credited, 0)",
+            "CASE WHEN s.amount_minor - COALESCE(m.paid, 0) - COALESCE(m.credited, 0) > 0 THEN s.issued_on END",
+        ]
+        join = " LEFT JOIN invoice_sums m ON m.id = s.id"
+    # CAST: PostgreSQL must deduce one type for :tenant (text here, varchar below).
+    return (
+        f"INSERT INTO {target} (tenant_id, id, {', '.join(names)}) "
+        f"SELECT CAST(:tenant AS VARCHAR), s.id, {', '.join(values)} FROM {stage} s{join} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.tenant_id = :tenant AND t.id = s.id) "
+        "ORDER BY s.id"
+    )
+
+
+def _prepare_balances(connection: Connection, tenant: str) -> None:
+    """Before the merge: paid and credited sums of every touched invoice as they will be
+    after it (staged payments, plus stored ones the import does not restate), and which of
+    the touched invoices exist already."""
     params = {"tenant": tenant}
     _temp_table(connection, "invoice_sums", "id TEXT PRIMARY KEY, paid BIGINT, credited BIGINT")
     connection.execute(
         text("""
         INSERT INTO invoice_sums (id, paid, credited)
-        SELECT p.invoice_id,
-               SUM(CASE WHEN p.kind = 'payment' THEN p.amount_minor ELSE 0 END) AS paid,
-               SUM(CASE WHEN p.kind = 'credit' THEN p.amount_minor ELSE 0 END) AS credited
-        FROM payments p
-        WHERE p.tenant_id = :tenant AND p.invoice_id IN (SELECT id FROM touched_invoices)
-        GROUP BY p.invoice_id"""),
+        SELECT u.invoice_id,
+               SUM(CASE WHEN u.kind = 'payment' THEN u.amount_minor ELSE 0 END),
+               SUM(CASE WHEN u.kind = 'credit' THEN u.amount_minor ELSE 0 END)
+        FROM (
+            SELECT s.invoice_id, s.amount_minor, s.kind FROM stage_payments s
+            WHERE s.invoice_id IN (SELECT id FROM touched_invoices)
+            UNION ALL
+            SELECT p.invoice_id, p.amount_minor, p.kind FROM touched_invoices t
+            CROSS JOIN payments p
+            WHERE p.tenant_id = :tenant AND p.invoice_id = t.id
+              AND NOT EXISTS (SELECT 1 FROM stage_payments s WHERE s.id = p.id)
+        ) AS u
+        GROUP BY u.invoice_id"""),
         params,
     )
+    _temp_table(connection, "touched_existing", "id TEXT PRIMARY KEY")
+    connection.execute(
+        text(
+            "INSERT INTO touched_existing (id) SELECT t.id FROM touched_invoices t "
+            "WHERE EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = :tenant AND i.id = t.id)"
+        ),
+        params,
+    )
+
+
+def _refresh_existing(connection: Connection, tenant: str) -> None:
+    """After the merge: new balances for touched invoices that existed before, and review.
+
+    An invoice goes back into review when it is open, or when it has been dunned (so that a
+    settled invoice closes its dunning and a reopened one resumes); ``issued_on`` is the
+    earliest date on which any decision about it can be taken. A customer whose data
+    changed (exempt, policy) has all such invoices reviewed again.
+    """
+    params = {"tenant": tenant}
     connection.execute(
         text("""
-        UPDATE invoices AS t SET paid_minor = s.paid, credited_minor = s.credited
-        FROM invoice_sums s
-        WHERE t.tenant_id = :tenant AND t.id = s.id
-          AND (t.paid_minor <> s.paid OR t.credited_minor <> s.credited)"""),
+        UPDATE invoices SET
+            paid_minor = COALESCE((SELECT m.paid FROM invoice_sums m WHERE m.id = invoices.id), 0),
+            credited_minor = COALESCE((SELECT m.credited FROM invoice_sums m WHERE m.id = invoices.id), 0)
+        WHERE tenant_id = :tenant AND id IN (SELECT id FROM touched_existing)"""),
         params,
     )
-    connection.execute(
-        text("""
-        UPDATE invoices SET paid_minor = 0, credited_minor = 0
-        WHERE tenant_id = :tenant AND id IN (SELECT id FROM touched_invoices)
-          AND id NOT IN (SELECT id FROM invoice_sums)
-          AND (paid_minor <> 0 OR credited_minor <> 0)"""),
-        params,
-    )
-    connection.execute(
-        text(f"""
-        UPDATE invoices SET next_review_on = issued_on
-        WHERE tenant_id = :tenant
-          AND (id IN (SELECT id FROM touched_invoices)
-               OR customer_id IN (SELECT id FROM touched_customers))
-          AND {NEEDS_REVIEW}"""),
-        params,
-    )
+    for scope in ("id IN (SELECT id FROM touched_existing)", "customer_id IN (SELECT id FROM touched_customers)"):
+        connection.execute(
+            text(
+                "UPDATE invoices SET next_review_on = issued_on "
+                f"WHERE tenant_id = :tenant AND {scope} AND {NEEDS_REVIEW}"
+            ),
+            params,
+        )
 
 
 def refresh_statistics(connection: Connection) -> None:
