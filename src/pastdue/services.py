@@ -65,13 +65,17 @@ def import_ledger(app: App, paths: list[Path]) -> ImportSummary:
         policies.ensure_tenant(connection, app.tenant, app.clock())
         ledger_load.create_staging(connection)
         digests: dict[str, str] = {}
+        unreadable = False  # a file refused as a whole: its rows cannot vouch for references
         for path in files:
             ledger, batches = read_ledger_file(path)
             ledger_load.stage_rows(connection, ledger.kind, ledger.source, batches)
+            ledger_load.stage_rejected(connection, ledger.kind, ledger.rejected)
             problems.extend(ledger.problems)
+            unreadable |= bool(ledger.problems) and ledger.rows == 0
             summary.files[ledger.source] = ledger.rows
             digests[ledger.source] = _sha256(path)
-        if not problems:
+        # Checks across rows run even when single rows failed, so one pass lists everything.
+        if not unreadable:
             problems.extend(ledger_load.check_staged(connection, app.tenant))
         if problems:
             raise ProblemsFound(sorted(problems, key=lambda p: (p.source, p.line or 0)))

@@ -332,6 +332,28 @@ def test_problems_across_rows_are_all_listed_and_nothing_is_imported(app: App, t
     services.import_ledger(app, [_ledger(tmp_path / "ledger")])
 
 
+def test_row_and_cross_row_problems_are_listed_in_one_pass(app: App, tmp_path: Path) -> None:
+    folder = write_ledger(
+        tmp_path / "mixed",
+        customers=[customer_row("C1"), customer_row("C2", name="")],  # C2 is refused on its own
+        invoices=[
+            ["I1", "C1", "INV-1", "EUR", "10.00", "2026-06-01", "2026-13-01"],  # bad date
+            ["I2", "C2", "INV-2", "EUR", "10.00", "2026-06-01", "2026-06-30"],  # names refused C2
+            ["I2", "C1", "INV-3", "EUR", "10.00", "2026-06-01", "2026-06-30"],  # duplicate id
+        ],
+        payments=[["P1", "I1", "5.00", "EUR", "2026-06-20"]],  # names refused I1
+    )
+
+    places = _by_place(_rejected(app, folder))
+
+    assert set(places) == {
+        ("customers.csv", 3, "name"),
+        ("invoices.csv", 2, "due_on"),
+        ("invoices.csv", 4, "id"),
+    }, "a row that names a refused row is not also reported as naming an unknown one"
+    assert table_counts(app)["invoices"] == 0
+
+
 def test_an_unknown_column_in_any_file_is_a_problem_not_dropped(app: App, tmp_path: Path) -> None:
     folder = write_ledger(
         tmp_path / "extra",

@@ -248,3 +248,38 @@ def test_a_customer_hold_pauses_every_invoice_of_that_customer(app: App, tmp_pat
 
     assert summary.skipped["customer_held"] == 1
     assert levels(app) == {"I1": 1, "I2": 0}
+
+
+def test_a_second_run_on_the_same_day_adds_to_that_days_notice(app: App, tmp_path: Path) -> None:
+    """With no spacing between notices, invoices that fall due between two runs of one day
+    join the customer's notice of that day rather than making a second one."""
+    policy = tmp_path / "no-spacing.toml"
+    policy.write_text(
+        'name = "tight"\nescalation = "catch-up"\nmin_days_between_notices = 0\n'
+        '[[levels]]\nname = "reminder"\nafter_days = 1\nchannels = ["email"]\n',
+        encoding="utf-8",
+    )
+    services.apply_policy(app, policy)
+    first = write_ledger(
+        tmp_path / "first",
+        customers=[customer_row("C1")],
+        invoices=[["I1", "C1", "INV-1", "EUR", "10.00", "2026-05-01", "2026-06-01"]],
+    )
+    services.import_ledger(app, [first])
+    assert services.run_dunning(app, AS_OF).notices == 1
+    second = write_ledger(
+        tmp_path / "second",
+        customers=[customer_row("C1")],
+        invoices=[
+            ["I1", "C1", "INV-1", "EUR", "10.00", "2026-05-01", "2026-06-01"],
+            ["I2", "C1", "INV-2", "EUR", "20.00", "2026-05-02", "2026-06-02"],
+        ],
+    )
+    services.import_ledger(app, [second])
+
+    rerun = services.run_dunning(app, AS_OF)
+
+    assert rerun.actions == 1
+    notices = services.notices(app, as_of=AS_OF)
+    assert [(n.customer_id, n.channel, n.invoices) for n in notices] == [("C1", "email", ("INV-1", "INV-2"))]
+    assert {(row[0], row[1]) for row in dunning_actions(app)} >= {("I1", 1), ("I2", 1)}

@@ -128,6 +128,8 @@ class LedgerFile:
     kind: LedgerKind
     problems: list[Problem] = field(default_factory=list)
     rows: int = 0
+    rejected: list[str] = field(default_factory=list)
+    """Ids of rows refused on their own, so that rows naming them are not also called unknown."""
 
     @property
     def source(self) -> str:
@@ -222,6 +224,7 @@ def _timezones() -> frozenset[str]:
 
 def _batches(ledger: LedgerFile, header: list[str], timezones: frozenset[str]) -> Iterator[list[tuple[Any, ...]]]:
     check = _row_checker(ledger, header, timezones)
+    id_column = header.index("id")
     batch: list[tuple[Any, ...]] = []
     with ledger.path.open("r", encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, strict=True)
@@ -243,6 +246,8 @@ def _batches(ledger: LedgerFile, header: list[str], timezones: frozenset[str]) -
                         if len(batch) >= BATCH_ROWS:
                             yield batch
                             batch = []
+                    elif len(ledger.rejected) < MAX_PROBLEMS:
+                        ledger.rejected.append(record[id_column].strip())
                 line = reader.line_num + 1
         except csv.Error as exc:
             ledger.problem(line, None, f"malformed CSV: {exc}")

@@ -59,9 +59,16 @@ def create_staging(connection: Connection) -> None:
         name = stage_table(kind)
         columns = ", ".join(f"{c} {_TYPES.get(c, 'TEXT')}" for c in ("source", "line", *STAGE_COLUMNS[kind]))
         _temp_table(connection, name, columns)
+    _temp_table(connection, "stage_rejected", "kind TEXT, id TEXT")
+
+
+def stage_rejected(connection: Connection, kind: LedgerKind, ids: list[str]) -> None:
+    """Remember ids of rows refused on their own: they exist, only not correctly."""
+    Raw(connection).many("INSERT INTO stage_rejected (kind, id) VALUES (?, ?)", [(kind.value, i) for i in ids])
 
 
 def drop_staging(connection: Connection) -> None:
+    connection.exec_driver_sql("DROP TABLE IF EXISTS stage_rejected")
     for kind in LedgerKind:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage_table(kind)}")
     names = [f"dirty_{kind.value}" for kind in LedgerKind]
@@ -137,6 +144,7 @@ def check_staged(connection: Connection, tenant: str) -> list[Problem]:
             """
             SELECT s.source, s.line, s.customer_id FROM stage_invoices s
             WHERE NOT EXISTS (SELECT 1 FROM stage_customers c WHERE c.id = s.customer_id)
+              AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = 'customers' AND r.id = s.customer_id)
               AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)""",
         ),
         (
@@ -154,6 +162,7 @@ def check_staged(connection: Connection, tenant: str) -> list[Problem]:
             SELECT s.source, s.line, s.invoice_id FROM stage_payments s
             WHERE s.invoice_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM stage_invoices i WHERE i.id = s.invoice_id)
+              AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = 'invoices' AND r.id = s.invoice_id)
               AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = :tenant AND i.id = s.invoice_id)""",
         ),
         (
@@ -163,6 +172,7 @@ def check_staged(connection: Connection, tenant: str) -> list[Problem]:
             SELECT s.source, s.line, s.customer_id FROM stage_payments s
             WHERE s.customer_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM stage_customers c WHERE c.id = s.customer_id)
+              AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = 'customers' AND r.id = s.customer_id)
               AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)""",
         ),
         (
