@@ -51,8 +51,9 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA busy_timeout = 60000")
-    cursor.execute("PRAGMA temp_store = MEMORY")
     cursor.execute("PRAGMA cache_size = -262144")  # 256 MiB of page cache
+    # temp_store stays at its default (a file): an import's staging tables then cost disk,
+    # not memory, however large the ledger is.
     cursor.close()
 
 
