@@ -24,6 +24,7 @@ from store_support import (
 from conftest import fixed_clock
 from pastdue import services
 from pastdue.bootstrap import App, build
+from pastdue.services import dunning_run
 from pastdue.settings import Settings
 from pastdue.store import dunning
 
@@ -64,7 +65,7 @@ def _duplicates(app: App) -> dict[str, int]:
 def test_two_runs_started_at_once_do_the_work_once(
     postgres_url: str, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "RUN_BATCH_INVOICES", 60)  # many commits: room to interleave
+    monkeypatch.setattr(dunning_run, "RUN_BATCH_INVOICES", 60)  # many commits: room to interleave
     shared, alone = f"cc{uuid.uuid4().hex[:8]}", f"cs{uuid.uuid4().hex[:8]}"
     _prepared(postgres_url, shared, dataset, tmp_path)
     _prepared(postgres_url, alone, dataset, tmp_path)

@@ -28,6 +28,7 @@ from conftest import fixed_clock
 from pastdue import reports, services
 from pastdue.bootstrap import App, build
 from pastdue.core.model import HoldReason
+from pastdue.services import dunning_run
 from pastdue.settings import Settings
 
 AS_OF = date(2026, 6, 30)
@@ -142,7 +143,7 @@ class KilledError(Exception):
 def test_a_run_killed_half_way_then_rerun_ends_as_an_uninterrupted_run(
     app: App, other_app: App, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "RUN_BATCH_INVOICES", 60)
+    monkeypatch.setattr(dunning_run, "RUN_BATCH_INVOICES", 60)
     killed = _prepared(app, dataset, tmp_path, "step")
     whole = _prepared(other_app, dataset, tmp_path, "step")
     services.run_dunning(whole, AS_OF)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from pastdue.errors import Problem
-from pastdue.importers.ledger_csv import STAGE_COLUMNS, LedgerKind
+from pastdue.importers.ledger_format import STAGE_COLUMNS, LedgerKind
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import is_postgres
 from pastdue.store.policies import NEEDS_REVIEW

@@ -1,0 +1,93 @@
+"""Holds: pausing and resuming dunning of an invoice or a customer, each change audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pastdue.bootstrap import App
+from pastdue.core.model import HoldReason
+from pastdue.store import audit, holds
+from pastdue.store.audit import AuditEvent
+from pastdue.store.database import unit_of_work
+
+
+def place_hold(
+    app: App,
+    *,
+    reason: HoldReason,
+    invoice_number: str | None = None,
+    customer_id: str | None = None,
+    until: date | None = None,
+    note: str = "",
+) -> str:
+    """Pause dunning of one invoice or a whole customer; returns the hold id."""
+    if (invoice_number is None) == (customer_id is None):
+        raise ValueError("name either an invoice number or a customer, not both")
+    now = app.clock()
+    with unit_of_work(app.engine) as uow:
+        connection = uow.connection
+        invoice_id = None
+        if invoice_number is not None:
+            invoice_id, customer_id = holds.invoice_by_number(connection, app.tenant, invoice_number)
+        assert customer_id is not None
+        hold_id = holds.place(
+            connection,
+            app.tenant,
+            customer_id=customer_id,
+            invoice_id=invoice_id,
+            reason=reason,
+            note=note,
+            until=until,
+            now=now,
+        )
+        audit.append(
+            connection,
+            app.tenant,
+            [
+                AuditEvent(
+                    "hold",
+                    invoice_id or customer_id,
+                    {
+                        "hold": hold_id,
+                        "action": "placed",
+                        "customer_id": customer_id,
+                        "invoice_id": invoice_id,
+                        "reason": reason.value,
+                        "note": note,
+                        "until": until.isoformat() if until else None,
+                    },
+                )
+            ],
+            now,
+        )
+        uow.commit()
+    return hold_id
+
+
+def release_hold(app: App, hold_id: str) -> None:
+    now = app.clock()
+    with unit_of_work(app.engine) as uow:
+        customer_id, invoice_id = holds.release(uow.connection, app.tenant, hold_id, now)
+        audit.append(
+            uow.connection,
+            app.tenant,
+            [
+                AuditEvent(
+                    "hold",
+                    invoice_id or customer_id,
+                    {
+                        "hold": hold_id,
+                        "action": "released",
+                        "customer_id": customer_id,
+                        "invoice_id": invoice_id,
+                    },
+                )
+            ],
+            now,
+        )
+        uow.commit()
+
+
+def active_holds(app: App, today: date) -> list[dict[str, object]]:
+    with app.engine.connect() as connection:
+        return holds.active(connection, app.tenant, today)
