@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Protocol
 
 from pastdue.errors import ConfigurationError
 from pastdue.settings import Settings
 from pastdue.store.database import make_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine  # the type only; the store builds engines
 
 _TENANT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 

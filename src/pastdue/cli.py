@@ -18,7 +18,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from pastdue import reports, services
 from pastdue.bootstrap import App, build
@@ -32,6 +31,7 @@ from pastdue.cli_output import (
 from pastdue.core.model import HoldReason
 from pastdue.errors import ConfigurationError, NotFound, PastdueError, ProblemsFound, StoreError
 from pastdue.settings import Settings
+from pastdue.store.database import DATABASE_ERRORS
 
 app = typer.Typer(help="pastdue: dunning and collections.", no_args_is_help=True, add_completion=False)
 policy_app = typer.Typer(help="Dunning policies.", no_args_is_help=True)
@@ -91,11 +91,9 @@ def handled(func: F) -> F:
         except (StoreError, PastdueError) as exc:
             err.print(f"error: {exc}", markup=False)
             raise typer.Exit(3) from None
-        except OperationalError as exc:
-            err.print(f"error: the database failed: {exc.orig}", markup=False)
-            raise typer.Exit(3) from None
-        except SQLAlchemyError as exc:
-            err.print(f"error: the database failed: {exc}", markup=False)
+        except DATABASE_ERRORS as exc:
+            reason = getattr(exc, "orig", None) or exc
+            err.print(f"error: the database failed: {reason}", markup=False)
             raise typer.Exit(3) from None
 
     return wrapper  # type: ignore[return-value]

@@ -174,3 +174,17 @@ def test_a_command_before_init_says_to_run_init_without_a_traceback(
     result = cli(*command, expect=1)
     assert result.stderr.strip() == ("error: the database has no pastdue schema yet: run `pastdue init` first")
     assert result.stdout == ""
+
+
+def test_a_broken_database_is_an_infrastructure_failure_not_a_traceback(loaded: Cli, tmp_path: Path) -> None:
+    """Errors raised by the driver on the bulk paths get exit code 3 like any other."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(loaded.url.removeprefix("sqlite:///"))) as raw:
+        raw.execute("ALTER TABLE invoices RENAME COLUMN paid_minor TO paid_elsewhere")
+
+    for command in (["report", "aging", "--as-of", "2026-06-30"], ["run", "--as-of", "2026-07-01", "--json"]):
+        result = loaded(*command, expect=3)
+        assert result.stderr.startswith("error: the database failed: no such column: ")
+        assert "paid_minor" in result.stderr

@@ -15,9 +15,22 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from pastdue.errors import ConfigurationError, StoreError
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    import psycopg
+
+    return (sqlite3.Error, psycopg.Error)
+
+
+# Everything a database can raise, through SQLAlchemy or straight from a driver cursor on the
+# bulk paths: callers outside the store catch these without importing SQLAlchemy.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, *_driver_errors())
 
 
 def normalise_url(url: str) -> str:
