@@ -41,7 +41,8 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is not cut to 80 columns: a report in a file or a pager keeps its figures.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])

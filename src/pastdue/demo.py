@@ -40,13 +40,9 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
     with resources.as_file(policy_file) as path:
         services.apply_policy(app, path, make_default=True)
 
-    notices_by_day: Counter[str] = Counter()
-    summary = None
-    for back in range(DAYS_OF_HISTORY, -1, -1):
-        day = today - timedelta(days=back)
-        summary = services.run_dunning(app, day)
-        notices_by_day[day.isoformat()] = summary.notices
-    assert summary is not None
+    for back in range(DAYS_OF_HISTORY, 0, -1):
+        services.run_dunning(app, today - timedelta(days=back))
+    summary = services.run_dunning(app, today)
 
     out.print(f"\n[bold]Dunning for {today.isoformat()}[/bold] (standard policy, {DAYS_OF_HISTORY} days of daily runs)")
     known, _ = services.list_policies(app)
@@ -56,13 +52,13 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
         table.add_row(level, names.get(level, ""), str(count))
     out.print(table)
 
-    pending = services.notices(app, as_of=today)
+    pending = services.notices(app, status="pending")
     per_channel = Counter(n.channel for n in pending)
-    table = Table("channel", "notices pending today", title="Notices")
+    today_per_channel = Counter(n.channel for n in pending if n.created_on == today)
+    table = Table("channel", "pending notices", "created today", title="Notices (delivery comes next)")
     for channel, count in sorted(per_channel.items()):
-        table.add_row(channel, str(count))
+        table.add_row(channel, str(count), str(today_per_channel[channel]))
     out.print(table)
-    out.print(f"notices over the last {DAYS_OF_HISTORY + 1} days: {sum(notices_by_day.values())}")
     if summary.skipped:
         out.print("skipped today: " + ", ".join(f"{r} {n}" for r, n in sorted(summary.skipped.items())))
 
