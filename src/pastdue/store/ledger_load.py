@@ -11,13 +11,15 @@ an audit event), and the touched invoices' paid amounts and review dates recompu
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from pastdue.errors import Problem
 from pastdue.importers.ledger_format import STAGE_COLUMNS, LedgerKind
+from pastdue.store import tables
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import is_postgres
 from pastdue.store.policies import NEEDS_REVIEW
@@ -247,6 +249,35 @@ def merge_staged(connection: Connection, tenant: str) -> MergeCounts:
     )
 
     _prepare_balances(connection, tenant)
+    with _bulk_load(connection):
+        _merge_tables(connection, tenant, conditions, counts)
+    _refresh_existing(connection, tenant)
+    return counts
+
+
+@contextmanager
+def _bulk_load(connection: Connection) -> Iterator[None]:
+    """Into empty ledger tables, insert first and build the secondary indexes after.
+
+    Building an index from sorted rows is several times faster than growing it row by
+    row; this only happens while the tables hold no row of any tenant, so nobody else's
+    queries are affected, and it is one transaction with the inserts.
+    """
+    empty = [
+        table
+        for table in (tables.invoices, tables.payments)
+        if connection.execute(select(table.c.tenant_id).limit(1)).first() is None
+    ]
+    indexes = [index for table in empty for index in table.indexes]
+    for index in indexes:
+        index.drop(connection)
+    yield
+    for index in indexes:
+        index.create(connection)
+
+
+def _merge_tables(connection: Connection, tenant: str, conditions: dict[LedgerKind, str], counts: MergeCounts) -> None:
+    params = {"tenant": tenant}
     for kind in LedgerKind:
         target, stage, cols = _TARGET[kind], stage_table(kind), _DATA_COLUMNS[kind]
         condition = conditions[kind]
@@ -282,8 +313,6 @@ def merge_staged(connection: Connection, tenant: str) -> MergeCounts:
         counts.inserted[kind.value] = new
         counts.updated[kind.value] = len(changed)
         counts.unchanged[kind.value] = staged - new - len(changed)
-    _refresh_existing(connection, tenant)
-    return counts
 
 
 def _insert_new(kind: LedgerKind) -> str:
