@@ -31,7 +31,7 @@ from pastdue.cli_output import (
 from pastdue.core.model import HoldReason
 from pastdue.errors import ConfigurationError, NotFound, PastdueError, ProblemsFound, StoreError
 from pastdue.settings import Settings
-from pastdue.store.database import DATABASE_ERRORS
+from pastdue.store.database import is_database_error
 
 app = typer.Typer(help="pastdue: dunning and collections.", no_args_is_help=True, add_completion=False)
 policy_app = typer.Typer(help="Dunning policies.", no_args_is_help=True)
@@ -92,7 +92,9 @@ def handled(func: F) -> F:
         except (StoreError, PastdueError) as exc:
             err.print(f"error: {exc}", markup=False)
             raise typer.Exit(3) from None
-        except DATABASE_ERRORS as exc:
+        except Exception as exc:
+            if not is_database_error(exc):
+                raise
             reason = getattr(exc, "orig", None) or exc
             err.print(f"error: the database failed: {reason}", markup=False)
             raise typer.Exit(3) from None

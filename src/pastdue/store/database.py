@@ -8,6 +8,7 @@ locks where work must not be done twice.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -20,17 +21,15 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from pastdue.errors import ConfigurationError, StoreError
 
 
-def _driver_errors() -> tuple[type[BaseException], ...]:
+def is_database_error(exc: BaseException) -> bool:
+    """Whether a database raised it, through SQLAlchemy or straight from a driver cursor on
+    the bulk paths; lets callers outside the store tell without importing SQLAlchemy."""
     import sqlite3
 
-    import psycopg
-
-    return (sqlite3.Error, psycopg.Error)
-
-
-# Everything a database can raise, through SQLAlchemy or straight from a driver cursor on the
-# bulk paths: callers outside the store catch these without importing SQLAlchemy.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, *_driver_errors())
+    if isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")  # loaded only if PostgreSQL was used
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def normalise_url(url: str) -> str:

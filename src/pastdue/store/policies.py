@@ -12,14 +12,11 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pastdue.core.policy import Policy, policy_from_dict, policy_to_dict
 from pastdue.errors import StoreError
 from pastdue.store.audit import GENESIS
-from pastdue.store.database import is_postgres
-from pastdue.store.tables import audit_heads, policies, tenants
+from pastdue.store.tables import policies, tenants
 
 # Invoices that a changed rule could affect: open ones, and dunned ones not yet closed.
 NEEDS_REVIEW = "(amount_minor - paid_minor - credited_minor > 0 OR (level > 0 AND closed_on IS NULL))"
@@ -27,12 +24,14 @@ NEEDS_REVIEW = "(amount_minor - paid_minor - credited_minor > 0 OR (level > 0 AN
 
 def ensure_tenant(connection: Connection, tenant: str, now: datetime) -> None:
     """Create the tenant row and its audit chain head once; safe under concurrency."""
-    dialect_insert = pg_insert if is_postgres(connection) else sqlite_insert
+    # ON CONFLICT DO NOTHING reads the same on SQLite and PostgreSQL.
     connection.execute(
-        dialect_insert(tenants).values(tenant_id=tenant, created_at=now.isoformat()).on_conflict_do_nothing()
+        text("INSERT INTO tenants (tenant_id, created_at) VALUES (:tenant, :now) ON CONFLICT DO NOTHING"),
+        {"tenant": tenant, "now": now.isoformat()},
     )
     connection.execute(
-        dialect_insert(audit_heads).values(tenant_id=tenant, seq=0, hash=GENESIS).on_conflict_do_nothing()
+        text("INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (:tenant, 0, :hash) ON CONFLICT DO NOTHING"),
+        {"tenant": tenant, "hash": GENESIS},
     )
 
 
