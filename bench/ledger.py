@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pastdue.policies import standard_policy_toml
+
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_dataset.py"
@@ -41,32 +43,7 @@ NEXT_DAY = "2026-07-01"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 # The standard policy of DESIGN.md section 6, catching up as expected.json is computed.
-POLICY = """\
-name = "standard"
-escalation = "catch-up"
-days = "calendar"
-min_days_between_notices = 7
-
-[[levels]]
-name = "reminder"
-after_days = 1
-channels = ["email"]
-
-[[levels]]
-name = "second reminder"
-after_days = 8
-channels = ["email"]
-
-[[levels]]
-name = "phone call"
-after_days = 15
-channels = ["phone"]
-
-[[levels]]
-name = "final notice"
-after_days = 31
-channels = ["letter"]
-"""
+POLICY = standard_policy_toml("catch-up")
 
 # The issue's targets for one million invoices on SQLite, for reference only.
 TARGET_SECONDS = {"import": 20.0, "run (first)": 5.0, "run (next day)": 0.5}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
-from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
@@ -19,6 +18,7 @@ from pastdue import reports, services
 from pastdue.bootstrap import build
 from pastdue.cli_output import print_aging
 from pastdue.demo_ledger import write_sample_ledger
+from pastdue.policies import standard_policy_toml
 from pastdue.settings import Settings
 
 DAYS_OF_HISTORY = 30
@@ -36,9 +36,9 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
     app = build(Settings(database_url=f"sqlite:///{database}", tenant="demo"))
     services.init(app)
     services.import_ledger(app, [ledger])
-    policy_file = resources.files("pastdue") / "policies" / "standard.toml"
-    with resources.as_file(policy_file) as path:
-        services.apply_policy(app, path, make_default=True)
+    policy_file = folder / "standard.toml"
+    policy_file.write_text(standard_policy_toml(), encoding="utf-8")
+    services.apply_policy(app, policy_file, make_default=True)
 
     for back in range(DAYS_OF_HISTORY, 0, -1):
         services.run_dunning(app, today - timedelta(days=back))

@@ -18,6 +18,7 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from pastdue.cli import app
+from pastdue.policies import standard_policy_toml
 
 AS_OF = "2026-06-30"
 
@@ -40,32 +41,7 @@ PAYMENTS = """\
     P1,I4,40.00,GBP,2026-06-02
     P2,I2,50.50,EUR,2026-06-25
 """
-STANDARD_POLICY = """\
-    name = "standard"
-    escalation = "step"
-    days = "calendar"
-    min_days_between_notices = 7
-
-    [[levels]]
-    name = "reminder"
-    after_days = 1
-    channels = ["email"]
-
-    [[levels]]
-    name = "second reminder"
-    after_days = 8
-    channels = ["email"]
-
-    [[levels]]
-    name = "phone call"
-    after_days = 15
-    channels = ["phone"]
-
-    [[levels]]
-    name = "final notice"
-    after_days = 31
-    channels = ["letter"]
-"""
+STANDARD_POLICY = standard_policy_toml()
 
 
 def write_files(folder: Path, files: dict[str, str]) -> Path:

@@ -20,34 +20,8 @@ from sqlalchemy import text
 from conftest import SHARED
 from pastdue import services
 from pastdue.bootstrap import App
+from pastdue.policies import standard_policy_toml
 from pastdue.store.tables import metadata
-
-STANDARD_TOML = """\
-name = "standard"
-escalation = "{escalation}"
-days = "calendar"
-min_days_between_notices = 7
-
-[[levels]]
-name = "reminder"
-after_days = 1
-channels = ["email"]
-
-[[levels]]
-name = "second reminder"
-after_days = 8
-channels = ["email"]
-
-[[levels]]
-name = "phone call"
-after_days = 15
-channels = ["phone"]
-
-[[levels]]
-name = "final notice"
-after_days = 31
-channels = ["letter"]
-"""
 
 CUSTOMERS_HEADER = ["id", "name", "email", "phone", "country", "language", "timezone"]
 INVOICES_HEADER = ["id", "customer_id", "number", "currency", "amount", "issued_on", "due_on"]
@@ -90,7 +64,7 @@ def customer_row(cid: str, name: str = "Acme GmbH") -> list[object]:
 
 def apply_policy(app: App, folder: Path, escalation: str = "step") -> services.PolicyApplied:
     path = folder / f"standard-{escalation}.toml"
-    path.write_text(STANDARD_TOML.format(escalation=escalation), encoding="utf-8")
+    path.write_text(standard_policy_toml(escalation), encoding="utf-8")
     return services.apply_policy(app, path)
 
 

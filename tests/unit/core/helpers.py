@@ -11,33 +11,9 @@ from pastdue.core.engine import Decision, Outcome, decide
 from pastdue.core.model import Customer, CustomerState, DunningState, Hold, Invoice, Reviewed
 from pastdue.core.money import Money, parse_amount
 from pastdue.core.policy import Policy, policy_from_toml
+from pastdue.policies import standard_policy_toml
 
-STANDARD_TOML = """\
-name = "standard"
-escalation = "step"
-days = "calendar"
-min_days_between_notices = 7
-
-[[levels]]
-name = "reminder"
-after_days = 1
-channels = ["email"]
-
-[[levels]]
-name = "second reminder"
-after_days = 8
-channels = ["email"]
-
-[[levels]]
-name = "phone call"
-after_days = 15
-channels = ["phone"]
-
-[[levels]]
-name = "final notice"
-after_days = 31
-channels = ["letter"]
-"""
+STANDARD_TOML = standard_policy_toml()
 
 DUE = date(2026, 5, 5)  # a Tuesday
 
