@@ -45,7 +45,8 @@ def explain(app: App, number: str, as_of: date | None = None) -> Explanation:
                 continue
             if as_of is not None and payload["as_of"] > as_of.isoformat():
                 continue
-            for entry in payload["decisions"]:
+            for row in payload["decisions"]:
+                entry = dict(zip(payload["fields"], row, strict=True))
                 if entry["invoice_id"] == invoice_id:
                     result.history.append(
                         {

@@ -188,3 +188,22 @@ def test_a_broken_database_is_an_infrastructure_failure_not_a_traceback(loaded: 
         result = loaded(*command, expect=3)
         assert result.stderr.startswith("error: the database failed: no such column: ")
         assert "paid_minor" in result.stderr
+
+
+def test_files_that_are_not_utf8_text_are_named_by_line_not_a_traceback(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "bytes"
+    folder.mkdir()
+    (folder / "customers.csv").write_bytes(
+        b"id,name,email,phone,country,language,timezone\n"
+        b"C1,Acme,a@x.example,+4930123456,DE,de,Europe/Berlin\n"
+        b"C2,B\xffrse,b@x.example,+4930123456,DE,de,Europe/Berlin\n"
+    )
+    (folder / "invoices.csv").write_bytes(b"\x00\x01\x02 binary")
+    cli("init")
+
+    result = cli("import", str(folder), expect=1)
+
+    lines = result.stderr.splitlines()
+    assert f"{folder / 'customers.csv'}:3: not UTF-8 text: invalid start byte at byte 5 of the line" in lines
+    assert f"{folder / 'invoices.csv'}:1: not a text file (it holds NUL bytes)" in lines
+    assert cli.json("invoices", "--json") == []

@@ -60,11 +60,27 @@ def read_ledger_file(
     problems are not yielded. Header problems (unknown or missing columns) are reported
     at once and yield no rows at all.
     """
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), [])
+    unreadable = None
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh, strict=True), [])
+    except UnicodeDecodeError:
+        header, unreadable = [], "not UTF-8 text"
+    except csv.Error as exc:
+        header, unreadable = [], f"malformed CSV: {exc}"
+    except OSError as exc:
+        header, unreadable = [], f"cannot read: {exc.strerror or exc}"
     header = [h.strip() for h in header]
     kind = detect_kind(header) or _kind_from_name(path)
     ledger = LedgerFile(path, kind or LedgerKind.CUSTOMERS)
+    if any("\x00" in column for column in header):
+        unreadable = "not a text file (it holds NUL bytes)"
+    if unreadable == "not UTF-8 text":
+        ledger.problem(*_first_undecodable(path))
+        return ledger, iter(())
+    if unreadable:
+        ledger.problem(1, None, unreadable)
+        return ledger, iter(())
     if kind is None:
         ledger.problem(
             1,
@@ -84,6 +100,18 @@ def read_ledger_file(
     if ledger.problems:
         return ledger, iter(())
     return ledger, _batches(ledger, header, timezones or _timezones())
+
+
+def _first_undecodable(path: Path) -> tuple[int | None, None, str]:
+    """Line and byte of the first bytes that are not UTF-8: the decoder reads ahead in
+    chunks, so where it failed says little; a second, byte-wise pass says exactly where."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, None, f"not UTF-8 text: {exc.reason} at byte {exc.start + 1} of the line"
+    return None, None, "not UTF-8 text"
 
 
 def _kind_from_name(path: Path) -> LedgerKind | None:
@@ -124,8 +152,8 @@ def _batches(ledger: LedgerFile, header: list[str], timezones: frozenset[str]) -
                 line = reader.line_num + 1
         except csv.Error as exc:
             ledger.problem(line, None, f"malformed CSV: {exc}")
-        except UnicodeDecodeError as exc:
-            ledger.problem(None, None, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+        except UnicodeDecodeError:
+            ledger.problem(*_first_undecodable(ledger.path))
     if batch:
         yield batch
 

@@ -135,7 +135,7 @@ def load_batch(
             due_on=to_date(row[6]),  # type: ignore[arg-type]
             paid=of_minor(row[7], currency) if row[7] else None,
             credited=of_minor(row[8], currency) if row[8] else None,
-            holds=tuple(holds.get((row[1], row[0]), ())),
+            holds=tuple(holds.get((row[1], row[0]), ())) if holds else (),
         )
         state = DunningState(row[9], to_date(row[10]), to_date(row[11]), to_date(row[12]))
         cases[row[1]].invoices.append(Reviewed(invoice, state))
@@ -172,6 +172,9 @@ class BatchResult:
 
 
 _NOTICE = Act.NOTICE
+# A decision event lists its decisions as rows of these fields (compact: one event can hold
+# hundreds of them).
+DECISION_FIELDS = ("invoice_id", "act", "reason", "detail", "level", "next_review_on")
 
 
 def notice_id(tenant: str, customer_id: str, channel: str, today: date) -> str:
@@ -217,14 +220,14 @@ def save_batch(
                 )
             )
             entries.append(
-                {
-                    "invoice_id": decision.invoice_id,
-                    "act": decision.act,
-                    "reason": decision.reason,
-                    "detail": decision.detail,
-                    "level": s.level,
-                    "next_review_on": s.next_review_on.isoformat() if s.next_review_on else None,
-                }
+                [
+                    decision.invoice_id,
+                    decision.act,
+                    decision.reason,
+                    decision.detail,
+                    s.level,
+                    s.next_review_on.isoformat() if s.next_review_on else None,
+                ]
             )
         # One event per customer and run: every decision is in the chain, at a third of the cost.
         result.events.append(
@@ -235,6 +238,7 @@ def save_batch(
                     "as_of": as_of,
                     "policy": policy.name if policy else None,
                     "policy_version": policy.version if policy else None,
+                    "fields": DECISION_FIELDS,
                     "decisions": entries,
                 },
             )
