@@ -336,6 +336,21 @@ def release(ctx: typer.Context, hold_id: str) -> None:
     out.print(f"hold {hold_id} released")
 
 
+@app.command("holds")
+@handled
+def holds_list(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) -> None:
+    """Holds in force (on the given day), newest last."""
+    rows = services.active_holds(_ready(ctx), _parse_date(as_of) or date.today())
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return
+    for row in rows:
+        scope = f"invoice {row['invoice_id']}" if row["invoice_id"] else f"customer {row['customer_id']}"
+        until = f" until {row['until']}" if row["until"] else ""
+        out.print(f"{row['id']}  {scope}  {row['reason']}{until}  {row['note']}", markup=False)
+    out.print(f"{len(rows)} hold(s)")
+
+
 @app.command()
 @handled
 def demo(

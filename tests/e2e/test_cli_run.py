@@ -77,10 +77,16 @@ def test_a_held_invoice_is_skipped_with_the_reason_held(after_run: Cli) -> None:
 
 
 def test_releasing_a_hold_lets_dunning_resume(after_run: Cli) -> None:
-    hold_id = after_run("hold", "INV-1001", "--reason", "dispute").stdout.split()[1]
+    hold_id = after_run("hold", "INV-1001", "--reason", "dispute", "--note", "wrong quantity").stdout.split()[1]
     assert after_run.json("run", "--as-of", "2026-07-08", "--json")["skipped"].get("held") == 1
+    listed = after_run.json("holds", "--as-of", "2026-07-08", "--json")
+    assert [(h["id"], h["invoice_id"], h["reason"], h["note"]) for h in listed] == [
+        (hold_id, "I1", "dispute", "wrong quantity")
+    ]
+    assert "invoice I1  dispute  wrong quantity" in after_run("holds", "--as-of", "2026-07-08").stdout
 
     assert after_run("release", hold_id).stdout.strip() == f"hold {hold_id} released"
+    assert after_run.json("holds", "--json") == []
 
     # Acme's other invoice got the second reminder on 2026-07-08: a week's spacing applies.
     spaced = after_run.json("run", "--as-of", "2026-07-09", "--json")
