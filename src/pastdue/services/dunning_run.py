@@ -16,6 +16,7 @@ from pastdue.core.engine import Act, Decision, Reason, decide
 from pastdue.core.model import DunningState
 from pastdue.core.policy import DayCount, Policy, choose_policy
 from pastdue.errors import Problem, ProblemsFound
+from pastdue.gc_pause import cycle_collector_paused
 from pastdue.store import audit, dunning, policies
 from pastdue.store.database import is_postgres
 
@@ -61,7 +62,7 @@ def run_dunning(app: App, as_of: date, *, dry_run: bool = False, progress: Progr
     """
     started = time.perf_counter()
     summary = RunSummary(as_of, dry_run=dry_run)
-    with app.engine.connect() as connection:
+    with cycle_collector_paused(), app.engine.connect() as connection:
         lock = _tenant_lock(connection, app.tenant)
         try:
             known, default = policies.latest_policies(connection, app.tenant)

@@ -10,6 +10,7 @@ from pastdue import calendars
 from pastdue.bootstrap import App
 from pastdue.core.policy import Policy, policy_from_toml
 from pastdue.errors import Problem, ProblemsFound
+from pastdue.gc_pause import cycle_collector_paused
 from pastdue.importers.ledger_csv import ledger_files, read_ledger_file
 from pastdue.store import audit, database, ledger_load, policies
 from pastdue.store.audit import AuditEvent
@@ -43,7 +44,7 @@ def import_ledger(app: App, paths: list[Path]) -> ImportSummary:
     if problems:
         raise ProblemsFound(problems)
     summary = ImportSummary()
-    with unit_of_work(app.engine) as uow:
+    with cycle_collector_paused(), unit_of_work(app.engine) as uow:
         connection = uow.connection
         policies.ensure_tenant(connection, app.tenant, app.clock())
         ledger_load.create_staging(connection)
