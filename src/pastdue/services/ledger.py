@@ -12,7 +12,7 @@ from pastdue.core.policy import Policy, policy_from_toml
 from pastdue.errors import Problem, ProblemsFound
 from pastdue.gc_pause import cycle_collector_paused
 from pastdue.importers.ledger_csv import ledger_files, read_ledger_file
-from pastdue.store import audit, database, ledger_load, policies
+from pastdue.store import audit, database, ledger_checks, ledger_load, policies
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import unit_of_work
 
@@ -60,7 +60,7 @@ def import_ledger(app: App, paths: list[Path]) -> ImportSummary:
             digests[ledger.source] = _sha256(path)
         # Checks across rows run even when single rows failed, so one pass lists everything.
         if not unreadable:
-            problems.extend(ledger_load.check_staged(connection, app.tenant))
+            problems.extend(ledger_checks.check_staged(connection, app.tenant))
         if problems:
             raise ProblemsFound(sorted(problems, key=lambda p: (p.source, p.line or 0)))
         counts = ledger_load.merge_staged(connection, app.tenant)

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
-from pastdue.errors import Problem
 from pastdue.importers.ledger_format import STAGE_COLUMNS, LedgerKind
 from pastdue.store import tables
 from pastdue.store.audit import AuditEvent
@@ -104,109 +103,6 @@ def stage_rows(connection: Connection, kind: LedgerKind, source: str, batches: I
     return count
 
 
-def check_staged(connection: Connection, tenant: str) -> list[Problem]:
-    """Every problem that needs more than one row to see; empty when the import may merge."""
-    for kind in LedgerKind:
-        connection.exec_driver_sql(f"CREATE INDEX ix_{stage_table(kind)}_id ON {stage_table(kind)} (id)")
-    connection.exec_driver_sql("CREATE INDEX ix_stage_invoices_number ON stage_invoices (number)")
-    checks: list[tuple[str, str, str]] = []  # (field, message template, sql)
-    for kind in LedgerKind:
-        s = stage_table(kind)
-        checks.append(
-            (
-                "id",
-                "duplicate id {0!r} (first on line {1} of {2})",
-                f"""
-            SELECT s.source, s.line, s.id, f.line, f.source FROM {s} s
-            JOIN {s} f ON f.id = s.id AND (f.source < s.source OR (f.source = s.source AND f.line < s.line))
-            WHERE NOT EXISTS (SELECT 1 FROM {s} g WHERE g.id = s.id
-                AND (g.source < f.source OR (g.source = f.source AND g.line < f.line)))""",
-            )
-        )
-    checks += [
-        (
-            "number",
-            "duplicate invoice number {0!r} (first on line {1} of {2})",
-            """
-            SELECT s.source, s.line, s.number, f.line, f.source FROM stage_invoices s
-            JOIN stage_invoices f ON f.number = s.number AND f.id <> s.id
-                AND (f.source < s.source OR (f.source = s.source AND f.line < s.line))""",
-        ),
-        (
-            "number",
-            "invoice number {0!r} already belongs to invoice {1!r}",
-            """
-            SELECT s.source, s.line, s.number, i.id FROM stage_invoices s
-            JOIN invoices i ON i.tenant_id = :tenant AND i.number = s.number AND i.id <> s.id
-            WHERE NOT EXISTS (SELECT 1 FROM stage_invoices r WHERE r.id = i.id AND r.number <> i.number)""",
-        ),
-        (
-            "customer_id",
-            "unknown customer {0!r}",
-            """
-            SELECT s.source, s.line, s.customer_id FROM stage_invoices s
-            WHERE NOT EXISTS (SELECT 1 FROM stage_customers c WHERE c.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = 'customers' AND r.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)""",
-        ),
-        (
-            "currency",
-            "invoice has payments in {0} (payment {1!r})",
-            """
-            SELECT s.source, s.line, p.currency, p.id FROM stage_invoices s
-            JOIN payments p ON p.tenant_id = :tenant AND p.invoice_id = s.id AND p.currency <> s.currency
-            WHERE NOT EXISTS (SELECT 1 FROM stage_payments sp WHERE sp.id = p.id)""",
-        ),
-        (
-            "invoice_id",
-            "unknown invoice {0!r}",
-            """
-            SELECT s.source, s.line, s.invoice_id FROM stage_payments s
-            WHERE s.invoice_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM stage_invoices i WHERE i.id = s.invoice_id)
-              AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = 'invoices' AND r.id = s.invoice_id)
-              AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = :tenant AND i.id = s.invoice_id)""",
-        ),
-        (
-            "customer_id",
-            "unknown customer {0!r}",
-            """
-            SELECT s.source, s.line, s.customer_id FROM stage_payments s
-            WHERE s.customer_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM stage_customers c WHERE c.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = 'customers' AND r.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)""",
-        ),
-        (
-            "currency",
-            "payment in {0} for invoice {1!r} in {2}",
-            """
-            SELECT s.source, s.line, s.currency, s.invoice_id, COALESCE(si.currency, i.currency)
-            FROM stage_payments s
-            LEFT JOIN stage_invoices si ON si.id = s.invoice_id
-            LEFT JOIN invoices i ON i.tenant_id = :tenant AND i.id = s.invoice_id
-            WHERE s.invoice_id IS NOT NULL AND s.currency <> COALESCE(si.currency, i.currency)""",
-        ),
-        (
-            "customer_id",
-            "customer {0!r} does not own invoice {1!r} (customer {2!r})",
-            """
-            SELECT s.source, s.line, s.customer_id, s.invoice_id, COALESCE(si.customer_id, i.customer_id)
-            FROM stage_payments s
-            LEFT JOIN stage_invoices si ON si.id = s.invoice_id
-            LEFT JOIN invoices i ON i.tenant_id = :tenant AND i.id = s.invoice_id
-            WHERE s.invoice_id IS NOT NULL AND s.customer_id IS NOT NULL
-              AND s.customer_id <> COALESCE(si.customer_id, i.customer_id)""",
-        ),
-    ]
-    problems: list[Problem] = []
-    for column, message, sql in checks:
-        for row in connection.execute(text(sql + " LIMIT 10000"), {"tenant": tenant}):
-            problems.append(Problem(row[0], row[1], column, message.format(*row[2:])))
-    return problems
-
-
-# Columns compared and copied per table (the key ``id`` excluded).
 _DATA_COLUMNS = {kind: tuple(c for c in STAGE_COLUMNS[kind] if c != "id") for kind in LedgerKind}
 
 
