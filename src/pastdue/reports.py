@@ -46,7 +46,8 @@ def explain(app: App, number: str, as_of: date | None = None) -> Explanation:
             if as_of is not None and payload["as_of"] > as_of.isoformat():
                 continue
             for row in payload["decisions"]:
-                entry = dict(zip(payload["fields"], row, strict=True))
+                # Rows of ``fields``; events written before that format hold one dict each.
+                entry = dict(zip(payload["fields"], row, strict=True)) if isinstance(row, list) else row
                 if entry["invoice_id"] == invoice_id:
                     result.history.append(
                         {
