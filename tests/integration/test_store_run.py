@@ -284,3 +284,29 @@ def test_a_second_run_on_the_same_day_adds_to_that_days_notice(app: App, tmp_pat
     notices = services.notices(app, as_of=AS_OF)
     assert [(n.customer_id, n.channel, n.invoices) for n in notices] == [("C1", "email", ("INV-1", "INV-2"))]
     assert {(row[0], row[1]) for row in dunning_actions(app)} >= {("I1", 1), ("I2", 1)}
+
+
+def test_business_days_follow_the_countrys_holidays(app: App, tmp_path: Path) -> None:
+    """Due on Thursday 24 December 2026 in Germany: Christmas Day and Boxing Day are
+    holidays and the 27th a Sunday, so one business day later is Monday the 28th."""
+    policy = tmp_path / "business.toml"
+    policy.write_text(
+        'name = "de"\nescalation = "step"\ndays = "business"\ncalendar = "DE"\n'
+        '[[levels]]\nname = "reminder"\nafter_days = 1\nchannels = ["email"]\n',
+        encoding="utf-8",
+    )
+    services.apply_policy(app, policy)
+    services.import_ledger(
+        app,
+        [
+            write_ledger(
+                tmp_path / "xmas",
+                customers=[customer_row("C1")],
+                invoices=[["I1", "C1", "INV-X", "EUR", "99.00", "2026-11-24", "2026-12-24"]],
+            )
+        ],
+    )
+
+    assert services.run_dunning(app, date(2026, 12, 27)).actions == 0
+    assert services.run_dunning(app, date(2026, 12, 28)).actions == 1
+    assert levels(app) == {"I1": 1}
