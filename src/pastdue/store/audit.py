@@ -75,11 +75,7 @@ def append(connection: Connection, tenant: str, events: Iterable[AuditEvent], at
         )
         prev = digest
     if rows:
-        Raw(connection).many(
-            "INSERT INTO audit_events (tenant_id, seq, at, kind, actor, subject, payload, prev_hash, "
-            "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [tuple(row.values()) for row in rows],
-        )
+        Raw(connection).insert("audit_events", tuple(rows[0]), [tuple(row.values()) for row in rows])
         connection.execute(update(audit_heads).where(audit_heads.c.tenant_id == tenant).values(seq=seq, hash=prev))
     return len(rows)
 

@@ -289,16 +289,16 @@ def save_batch(
     # Written in key order: neighbouring rows share pages, so each page is visited once.
     states.sort(key=_last)
     applied.sort(key=_second)
-    raw.many(
-        "UPDATE invoices SET level = ?, reached_on = ?, next_review_on = ?, closed_on = ? "
-        "WHERE tenant_id = ? AND id = ?",
+    raw.update(
+        "invoices",
+        [("level", "INTEGER"), ("reached_on", "DATE"), ("next_review_on", "DATE"), ("closed_on", "DATE")],
         states,
     )
-    raw.many("UPDATE customers SET last_notice_on = ? WHERE tenant_id = ? AND id = ?", noticed_customers)
+    raw.update("customers", [("last_notice_on", "DATE")], noticed_customers)
     _save_notices(raw, tenant, day, notices)
-    raw.many(
-        "INSERT INTO dunning_actions (tenant_id, invoice_id, level, applied_on, notice_id, "
-        "policy_name, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    raw.insert(
+        "dunning_actions",
+        ("tenant_id", "invoice_id", "level", "applied_on", "notice_id", "policy_name", "policy_version"),
         applied,
     )
     return result
@@ -320,10 +320,21 @@ def _save_notices(raw: Raw, tenant: str, day: Any, notices: dict[str, dict[str, 
         new = notices.pop(nid, None)
         if new is not None:
             merged.append((json.dumps(json.loads(items) + new["items"]), max(level, new["row"][4]), tenant, nid))
-    raw.many("UPDATE notices SET items = ?, level = ? WHERE tenant_id = ? AND id = ?", merged)
-    raw.many(
-        "INSERT INTO notices (tenant_id, id, customer_id, channel, level, status, created_on, "
-        "policy_name, policy_version, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    raw.update("notices", [("items", "TEXT"), ("level", "INTEGER")], merged)
+    raw.insert(
+        "notices",
+        (
+            "tenant_id",
+            "id",
+            "customer_id",
+            "channel",
+            "level",
+            "status",
+            "created_on",
+            "policy_name",
+            "policy_version",
+            "items",
+        ),
         [(*n["row"], json.dumps(n["items"])) for n in notices.values()],
     )
 

@@ -64,6 +64,43 @@ class Raw:
             finally:
                 cursor.close()
 
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows: COPY on PostgreSQL (row-at-a-time statements are its slow path),
+        one prepared statement on SQLite."""
+        if not rows:
+            return
+        if not self.pg:
+            self.many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})", rows)
+            return
+        cursor = self.cursor()
+        try:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+
+    def update(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> None:
+        """Update rows by (tenant_id, id): each row holds the new values of ``columns`` (name,
+        SQL type) followed by its tenant and id. PostgreSQL copies them into a temporary
+        table and updates in one statement; SQLite runs one prepared statement per row."""
+        if not rows:
+            return
+        names = [name for name, _type in columns]
+        if not self.pg:
+            assignments = ", ".join(f"{name} = ?" for name in names)
+            self.many(f"UPDATE {table} SET {assignments} WHERE tenant_id = ? AND id = ?", rows)
+            return
+        scratch = f"bulk_{table}"
+        typed = ", ".join(f"{name} {kind}" for name, kind in columns)
+        self.run(f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} ({typed}, tenant_id TEXT, id TEXT)")
+        self.run(f"TRUNCATE {scratch}")
+        self.insert(scratch, [*names, "tenant_id", "id"], rows)
+        assignments = ", ".join(f"{name} = s.{name}" for name in names)
+        self.run(
+            f"UPDATE {table} AS t SET {assignments} FROM {scratch} s WHERE t.tenant_id = s.tenant_id AND t.id = s.id"
+        )
+
     def marks(self, n: int) -> str:
         return ", ".join("?" * n)
 
