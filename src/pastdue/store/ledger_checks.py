@@ -50,15 +50,7 @@ def check_staged(connection: Connection, tenant: str) -> list[Problem]:
             JOIN invoices i ON i.tenant_id = :tenant AND i.number = s.number AND i.id <> s.id
             WHERE NOT EXISTS (SELECT 1 FROM stage_invoices r WHERE r.id = i.id AND r.number <> i.number)""",
         ),
-        (
-            "customer_id",
-            "unknown customer {0!r}",
-            """
-            SELECT s.source, s.line, s.customer_id FROM stage_invoices s
-            WHERE NOT EXISTS (SELECT 1 FROM stage_customers c WHERE c.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = 'customers' AND r.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)""",
-        ),
+        ("customer_id", "unknown customer {0!r}", _unknown("stage_invoices", "customer_id", LedgerKind.CUSTOMERS)),
         (
             "currency",
             "invoice has payments in {0} (payment {1!r})",
@@ -67,26 +59,8 @@ def check_staged(connection: Connection, tenant: str) -> list[Problem]:
             JOIN payments p ON p.tenant_id = :tenant AND p.invoice_id = s.id AND p.currency <> s.currency
             WHERE NOT EXISTS (SELECT 1 FROM stage_payments sp WHERE sp.id = p.id)""",
         ),
-        (
-            "invoice_id",
-            "unknown invoice {0!r}",
-            """
-            SELECT s.source, s.line, s.invoice_id FROM stage_payments s
-            WHERE s.invoice_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM stage_invoices i WHERE i.id = s.invoice_id)
-              AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = 'invoices' AND r.id = s.invoice_id)
-              AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = :tenant AND i.id = s.invoice_id)""",
-        ),
-        (
-            "customer_id",
-            "unknown customer {0!r}",
-            """
-            SELECT s.source, s.line, s.customer_id FROM stage_payments s
-            WHERE s.customer_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM stage_customers c WHERE c.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = 'customers' AND r.id = s.customer_id)
-              AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = :tenant AND c.id = s.customer_id)""",
-        ),
+        ("invoice_id", "unknown invoice {0!r}", _unknown("stage_payments", "invoice_id", LedgerKind.INVOICES)),
+        ("customer_id", "unknown customer {0!r}", _unknown("stage_payments", "customer_id", LedgerKind.CUSTOMERS)),
         (
             "currency",
             "payment in {0} for invoice {1!r} in {2}",
@@ -117,3 +91,14 @@ def check_staged(connection: Connection, tenant: str) -> list[Problem]:
 
 
 # Columns compared and copied per table (the key ``id`` excluded).
+
+
+def _unknown(stage: str, column: str, kind: LedgerKind) -> str:
+    """Staged rows whose ``column`` names a record that is neither staged, refused on its
+    own (reported already), nor stored for the tenant."""
+    return f"""
+        SELECT s.source, s.line, s.{column} FROM {stage} s
+        WHERE s.{column} IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM {stage_table(kind)} k WHERE k.id = s.{column})
+          AND NOT EXISTS (SELECT 1 FROM stage_rejected r WHERE r.kind = '{kind.value}' AND r.id = s.{column})
+          AND NOT EXISTS (SELECT 1 FROM {kind.value} t WHERE t.tenant_id = :tenant AND t.id = s.{column})"""
