@@ -15,11 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import make_url
 
 from pastdue import services
 from pastdue.bootstrap import App, build
 from pastdue.settings import Settings
+
+# Properties are about correctness, not speed: a loaded CI machine must not fail them on time.
+settings.register_profile("pastdue", deadline=None)
+settings.load_profile("pastdue")
 
 FIXED_NOW = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from pastdue.errors import ConfigurationError
@@ -13,6 +14,9 @@ from pastdue.store.database import make_engine
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine  # the type only; the store builds engines
+
+    from pastdue.channels.base import Channel
+    from pastdue.rendering import Renderer
 
 _TENANT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 
@@ -42,3 +46,38 @@ def build(settings: Settings, clock: Clock = utc_now) -> App:
     if not _TENANT.match(settings.tenant):
         raise ConfigurationError(f"tenant {settings.tenant!r}: use lower-case letters, digits, '-' and '_' (max 64)")
     return App(settings, make_engine(settings.database_url), clock)
+
+
+def delivery_channels(settings: Settings) -> dict[str, Channel]:
+    """Every channel the settings configure, by name; built only by commands that deliver.
+
+    Imported here, not at the top: a run or an import never pays for SMTP, HTTP or PDF code.
+    """
+    from pastdue.channels.letter import LetterChannel
+    from pastdue.channels.phone import PhoneTaskChannel
+    from pastdue.channels.urls import email_channel, sms_channel, webhook_channel
+
+    channels: dict[str, Channel] = {
+        "email": email_channel(settings.email_url, settings.email_from),
+        "sms": sms_channel(settings.sms_url, settings.sms_from),
+        "letter": LetterChannel(Path(settings.letter_dir)),
+        "phone": PhoneTaskChannel(Path(settings.phone_dir)),
+    }
+    webhook = webhook_channel(settings.webhook_url, settings.webhook_secret)
+    if webhook is not None:
+        channels["webhook"] = webhook
+    return channels
+
+
+def renderer(settings: Settings) -> Renderer:
+    from pastdue.rendering import Renderer
+
+    folder = Path(settings.templates_dir) if settings.templates_dir else None
+    if folder is not None and not folder.is_dir():
+        raise ConfigurationError(f"PASTDUE_TEMPLATES_DIR: {folder} is not a folder")
+    return Renderer(folder)
+
+
+def email_domain(settings: Settings) -> str:
+    """The domain that names Message-IDs: the sender's, so that they are globally unique."""
+    return settings.email_from.rpartition("@")[2].strip("> ") or "localhost"

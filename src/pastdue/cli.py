@@ -365,6 +365,12 @@ def demo(
     run_demo(out, folder, invoices_count, _parse_date(as_of) or date.today())
 
 
+# The delivery commands register themselves on ``app``; imported last, as they use it.
+from pastdue import cli_delivery  # noqa: E402
+
+__all__ = ["app", "cli_delivery", "main"]
+
+
 def main() -> None:
     app()
 

@@ -10,8 +10,12 @@ infrastructure, and form one tree::
     ├── CurrencyError            arithmetic mixed two currencies, or a currency is unknown
     ├── NotFound                 a record named by a user does not exist in this tenant
     ├── ConfigurationError       settings or adapters cannot be built (bad URL, missing secret)
-    └── StoreError               the database failed or holds something it never should
-        └── AuditChainBroken     ``audit verify`` found an event whose hash does not match
+    ├── StoreError               the database failed or holds something it never should
+    │   └── AuditChainBroken     ``audit verify`` found an event whose hash does not match
+    ├── TemplateError            a notice template is invalid, unsafe or names an unknown value
+    └── DeliveryError            a channel could not hand a message over
+        ├── TemporaryFailure     try again later (timeout, 429, 5xx, SMTP 4xx)
+        └── PermanentFailure     this contact will never work (SMTP 5xx, invalid number)
 """
 
 from __future__ import annotations
@@ -72,3 +76,32 @@ class AuditChainBroken(StoreError):
         self.seq = seq
         self.reason = reason
         super().__init__(f"audit event {seq}: {reason}")
+
+
+class TemplateError(PastdueError):
+    """Raised when a template cannot be loaded or rendered: syntax, sandbox or unknown value.
+
+    ``name`` is the template's name and ``line`` its line where known.
+    """
+
+    def __init__(self, name: str, message: str, line: int | None = None) -> None:
+        self.name = name
+        self.line = line
+        where = name if line is None else f"{name}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class DeliveryError(PastdueError):
+    """Raised by a channel that could not hand a message over."""
+
+
+class TemporaryFailure(DeliveryError):
+    """The same message may succeed later; ``retry_after`` (seconds) is the provider's hint."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PermanentFailure(DeliveryError):
+    """The contact will never accept it (a hard bounce, an invalid number): mark it bad."""

@@ -17,6 +17,7 @@ from pastdue.core.money import Money, is_currency, parse_amount
 from pastdue.errors import Problem
 
 CHANNELS = ("email", "sms", "letter", "phone", "webhook")
+DEFAULT_DEADLINE_DAYS = 7
 
 
 class Escalation(StrEnum):
@@ -38,6 +39,10 @@ class Level:
     after_days: int
     channels: tuple[str, ...]
     min_days_since_previous: int = 0
+    new_deadline_days: int = DEFAULT_DEADLINE_DAYS
+    """Days from the notice to the new payment deadline it prints."""
+    requires_approval: bool = False
+    """Notices of this level wait in the approval queue until a person decides."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,8 @@ class Policy:
     calendar: str | None = None
     min_days_between_notices: int = 0
     min_balance: Mapping[str, Money] = field(default_factory=dict)
+    max_notices_per_7_days: int | None = None
+    """Contact cap: at most this many notices reach a customer in any rolling 7 days."""
     version: int = 1
 
     def level(self, number: int) -> Level:
@@ -63,12 +70,10 @@ class Policy:
 
 
 # Keys that belong to capabilities not built yet: named as unsupported, never ignored.
-_LATER_POLICY_KEYS = {"max_notices_per_7_days": "contact caps"}
+_LATER_POLICY_KEYS: dict[str, str] = {}
 _LATER_LEVEL_KEYS = {
     "fee": "fees",
     "interest": "interest",
-    "new_deadline_days": "new payment deadlines",
-    "requires_approval": "the approval queue",
     "hand_over": "hand-over to an agency",
 }
 _POLICY_KEYS = {
@@ -78,9 +83,10 @@ _POLICY_KEYS = {
     "calendar",
     "min_days_between_notices",
     "min_balance",
+    "max_notices_per_7_days",
     "levels",
 }
-_LEVEL_KEYS = {"name", "after_days", "channels", "min_days_since_previous"}
+_LEVEL_KEYS = {"name", "after_days", "channels", "min_days_since_previous", "new_deadline_days", "requires_approval"}
 
 
 def _is_int(value: object) -> bool:
@@ -125,6 +131,11 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "policy") -> tuple[P
     if not _is_int(gap) or gap < 0:
         bad("min_days_between_notices", "must be an integer >= 0")
         gap = 0
+
+    cap = data.get("max_notices_per_7_days")
+    if cap is not None and (not _is_int(cap) or cap < 1):
+        bad("max_notices_per_7_days", "must be an integer >= 1")
+        cap = None
 
     min_balance: dict[str, Money] = {}
     raw_min = data.get("min_balance", {})
@@ -194,6 +205,14 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "policy") -> tuple[P
         if not _is_int(since) or since < 0:
             bad(f"{at}.min_days_since_previous", "must be an integer >= 0")
             since = 0
+        deadline = raw.get("new_deadline_days", DEFAULT_DEADLINE_DAYS)
+        if not _is_int(deadline) or not 0 <= deadline <= 365:
+            bad(f"{at}.new_deadline_days", "must be an integer from 0 to 365")
+            deadline = DEFAULT_DEADLINE_DAYS
+        approval = raw.get("requires_approval", False)
+        if not isinstance(approval, bool):
+            bad(f"{at}.requires_approval", "must be true or false")
+            approval = False
         levels.append(
             Level(
                 i,
@@ -201,6 +220,8 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "policy") -> tuple[P
                 after if after is not None else 0,
                 tuple(str(c) for c in channels),
                 since,
+                deadline,
+                approval,
             )
         )
 
@@ -215,6 +236,7 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "policy") -> tuple[P
             calendar=calendar.upper() if isinstance(calendar, str) else None,
             min_days_between_notices=gap,
             min_balance=min_balance,
+            max_notices_per_7_days=cap,
         ),
         [],
     )
@@ -239,6 +261,8 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
     }
     if policy.calendar:
         out["calendar"] = policy.calendar
+    if policy.max_notices_per_7_days is not None:
+        out["max_notices_per_7_days"] = policy.max_notices_per_7_days
     if policy.min_balance:
         out["min_balance"] = {c: str(m.amount) for c, m in sorted(policy.min_balance.items())}
     out["levels"] = [
@@ -247,6 +271,12 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
             "after_days": level.after_days,
             "channels": list(level.channels),
             **({"min_days_since_previous": level.min_days_since_previous} if level.min_days_since_previous else {}),
+            **(
+                {"new_deadline_days": level.new_deadline_days}
+                if level.new_deadline_days != DEFAULT_DEADLINE_DAYS
+                else {}
+            ),
+            **({"requires_approval": True} if level.requires_approval else {}),
         }
         for level in policy.levels
     ]

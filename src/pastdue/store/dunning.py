@@ -12,11 +12,12 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
+from pastdue.core.delivery import Status
 from pastdue.core.engine import Act, Decision, Outcome
 from pastdue.core.model import (
     Customer,
@@ -31,7 +32,7 @@ from pastdue.core.model import (
 from pastdue.core.money import Money
 from pastdue.core.policy import Policy
 from pastdue.store.audit import AuditEvent
-from pastdue.store.sql import Raw
+from pastdue.store.sql import Raw, stamp
 from pastdue.store.tables import OPEN
 
 
@@ -198,6 +199,8 @@ def save_batch(
     notices: dict[str, dict[str, Any]] = {}
     noticed_customers: list[tuple[Any, ...]] = []
     day = raw.to_db(today)
+    # Queued for the start of the run's day, so a run "as of" a date delivers on that date.
+    queued_at = stamp(datetime.combine(today, time(0), tzinfo=UTC))
     as_of = today.isoformat()
 
     def record(customer_id: str, decisions: Sequence[Decision], policy: Policy | None) -> None:
@@ -250,17 +253,20 @@ def save_batch(
         by_invoice_notice: dict[str, str] = {}
         for channel, decisions in outcome.notices(policy).items():
             nid = notice_id(tenant, customer_id, channel, today)
+            top = policy.level(max(d.level for d in decisions))
             notices[nid] = {
                 "row": [
                     tenant,
                     nid,
                     customer_id,
                     channel,
-                    max(d.level for d in decisions),
-                    "pending",
+                    top.number,
+                    Status.AWAITING_APPROVAL.value if top.requires_approval else Status.PENDING.value,
                     day,
                     policy.name,
                     policy.version,
+                    raw.to_db(today + timedelta(days=top.new_deadline_days)),
+                    queued_at,
                 ],
                 "items": [[d.invoice_id, numbers[d.invoice_id], d.level] for d in decisions],
             }
@@ -333,6 +339,8 @@ def _save_notices(raw: Raw, tenant: str, day: Any, notices: dict[str, dict[str, 
             "created_on",
             "policy_name",
             "policy_version",
+            "deadline",
+            "due_at",
             "items",
         ),
         [(*n["row"], json.dumps(n["items"])) for n in notices.values()],

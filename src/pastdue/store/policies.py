@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import replace
 from datetime import datetime
 
@@ -23,11 +24,15 @@ NEEDS_REVIEW = "(amount_minor - paid_minor - credited_minor > 0 OR (level > 0 AN
 
 
 def ensure_tenant(connection: Connection, tenant: str, now: datetime) -> None:
-    """Create the tenant row and its audit chain head once; safe under concurrency."""
+    """Create the tenant row (with a random secret for signing links) and its audit chain
+    head once; safe under concurrency."""
     # ON CONFLICT DO NOTHING reads the same on SQLite and PostgreSQL.
     connection.execute(
-        text("INSERT INTO tenants (tenant_id, created_at) VALUES (:tenant, :now) ON CONFLICT DO NOTHING"),
-        {"tenant": tenant, "now": now.isoformat()},
+        text(
+            "INSERT INTO tenants (tenant_id, created_at, profile) VALUES (:tenant, :now, :profile) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        {"tenant": tenant, "now": now.isoformat(), "profile": json.dumps({"link_secret": secrets.token_urlsafe(32)})},
     )
     connection.execute(
         text("INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (:tenant, 0, :hash) ON CONFLICT DO NOTHING"),
@@ -114,3 +119,18 @@ def reset_reviews(connection: Connection, tenant: str) -> int:
             {"tenant": tenant},
         ).rowcount
     )
+
+
+def policy_version(connection: Connection, tenant: str, name: str, version: int) -> Policy | None:
+    """One stored version: a notice is delivered under the policy version that queued it."""
+    body = connection.execute(
+        select(policies.c.body).where(
+            policies.c.tenant_id == tenant, policies.c.name == name, policies.c.version == version
+        )
+    ).scalar_one_or_none()
+    if body is None:
+        return None
+    policy, problems = policy_from_dict(json.loads(body), f"stored policy {name}")
+    if policy is None:
+        raise StoreError(f"stored policy {name} v{version} no longer parses: {problems[0]}")
+    return replace(policy, version=version)

@@ -8,7 +8,7 @@ Dates travel as ISO strings to SQLite (which stores them so) and as ``date`` to 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -117,3 +117,12 @@ class Raw:
         if hit is None:
             hit = self._dates[value] = date.fromisoformat(value)
         return hit
+
+
+def stamp(moment: datetime) -> str:
+    """A UTC time as text of one fixed shape, so that stored times compare correctly as text."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def unstamp(text: str) -> datetime:
+    return datetime.fromisoformat(text)

@@ -47,6 +47,8 @@ tenants = Table(
     Column("tenant_id", TENANT, primary_key=True),
     Column("default_policy", String(100)),
     Column("created_at", String(40), nullable=False),
+    # JSON: how the tenant presents itself on notices, its send windows and link secret.
+    Column("profile", Text, nullable=False, server_default="{}"),
 )
 
 policies = Table(
@@ -169,7 +171,7 @@ notices = Table(
     Column("customer_id", ID, nullable=False),
     Column("channel", String(10), nullable=False),
     Column("level", Integer, nullable=False),  # the highest level among its invoices
-    Column("status", String(12), nullable=False, server_default="pending"),
+    Column("status", String(20), nullable=False, server_default="pending"),
     Column("created_on", Date, nullable=False),
     Column("policy_name", String(100), nullable=False),
     Column("policy_version", Integer, nullable=False),
@@ -178,9 +180,35 @@ notices = Table(
     # What the notice is about: JSON [[invoice id, invoice number, level], ...]. A notice is
     # written once and read whole, so its items travel with it.
     Column("items", Text, nullable=False),
+    # The delivery (transactional outbox): written by the run in the notice's transaction,
+    # then moved along by the delivery queue. ``due_at`` is when the row may next be
+    # claimed; while it is claimed or sending, it is the lease's expiry. Times are UTC ISO
+    # strings of one fixed shape, so that they compare as text.
+    Column("deadline", Date),
+    Column("due_at", String(40)),
+    Column("lease_owner", String(64)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("contact", String(254)),
+    Column("provider_id", String(300)),
+    Column("error", String(500)),
+    Column("resends", Integer, nullable=False, server_default="0"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     UniqueConstraint("tenant_id", "customer_id", "channel", "created_on"),
     Index(None, "tenant_id", "created_on"),
+    Index(None, "tenant_id", "status", "due_at"),
+    Index(None, "tenant_id", "customer_id", "sent_at"),
+)
+
+# What is known about one address: consent given, opted out, or bad (bounced, invalid).
+contact_flags = Table(
+    "contact_flags",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("channel", String(10), primary_key=True),
+    Column("address", String(254), primary_key=True),
+    Column("flag", String(10), nullable=False),
+    Column("reason", String(500), nullable=False, server_default=""),
+    Column("at", String(40), nullable=False),
 )
 
 

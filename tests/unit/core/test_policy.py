@@ -137,8 +137,6 @@ def test_problem_names_source_path_and_message() -> None:
     [
         ("fee", '"statutory"', "fees"),
         ("interest", '"statutory"', "interest"),
-        ("new_deadline_days", "14", "new payment deadlines"),
-        ("requires_approval", "true", "the approval queue"),
         ("hand_over", '"agency"', "hand-over to an agency"),
     ],
 )
@@ -149,11 +147,29 @@ def test_level_options_of_later_capabilities_are_named_not_supported(key: str, v
     assert messages(problems) == [f"policy.toml: levels[4].{key}: not supported yet ({capability} are not available)"]
 
 
-def test_policy_options_of_later_capabilities_are_named_not_supported() -> None:
-    policy, problems = policy_from_toml("max_notices_per_7_days = 2\n" + STANDARD_TOML)
-    assert policy is None
+def test_delivery_options_are_read_and_round_trip() -> None:
+    text = "max_notices_per_7_days = 2\n" + STANDARD_TOML.replace(
+        'channels = ["letter"]', 'channels = ["letter", "email"]\nnew_deadline_days = 14\nrequires_approval = true'
+    )
+    policy, problems = policy_from_toml(text)
+    assert problems == []
+    assert policy is not None
+    assert policy.max_notices_per_7_days == 2
+    final = policy.level(4)
+    assert (final.channels, final.new_deadline_days, final.requires_approval) == (("letter", "email"), 14, True)
+    assert policy.level(1).requires_approval is False
+    assert policy_from_dict(policy_to_dict(policy))[0] == policy
+
+
+def test_bad_delivery_options_are_all_reported() -> None:
+    text = "max_notices_per_7_days = 0\n" + STANDARD_TOML.replace(
+        'channels = ["letter"]', 'channels = ["letter"]\nnew_deadline_days = -1\nrequires_approval = "yes"'
+    )
+    _, problems = policy_from_toml(text)
     assert messages(problems) == [
-        "policy.toml: max_notices_per_7_days: not supported yet (contact caps are not available)"
+        "policy.toml: max_notices_per_7_days: must be an integer >= 1",
+        "policy.toml: levels[4].new_deadline_days: must be an integer from 0 to 365",
+        "policy.toml: levels[4].requires_approval: must be true or false",
     ]
 
 

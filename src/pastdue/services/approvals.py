@@ -1,0 +1,82 @@
+"""People deciding about notices: approving or rejecting held-back levels, and settling
+notices whose outcome a crash left unknown. Every decision is audited with who made it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pastdue.bootstrap import App
+from pastdue.core.delivery import Status
+from pastdue.errors import NotFound, Problem, ProblemsFound
+from pastdue.store import audit, outbox
+from pastdue.store.audit import AuditEvent
+from pastdue.store.database import unit_of_work
+
+
+def waiting(app: App, status: Status = Status.AWAITING_APPROVAL) -> list[dict[str, Any]]:
+    with app.engine.connect() as connection:
+        return [
+            {
+                "id": q.id,
+                "customer_id": q.customer_id,
+                "channel": q.channel,
+                "level": q.level,
+                "created_on": q.created_on.isoformat(),
+                "invoices": [number for _id, number, _level in q.items],
+                "status": q.status,
+            }
+            for q in outbox.by_status(connection, app.tenant, status)
+        ]
+
+
+def _decide(app: App, notice_id: str, expected: Status, to: Status, actor: str, event: dict[str, Any]) -> None:
+    now = app.clock()
+    with unit_of_work(app.engine) as uow:
+        current = outbox.by_id(uow.connection, app.tenant, notice_id, lock=True)
+        if current is None:
+            raise NotFound(f"notice {notice_id} does not exist")
+        if current.status != expected:
+            raise ProblemsFound([Problem(notice_id, None, "status", f"is {current.status}, not {expected.value}")])
+        values: dict[str, Any] = {"due_at": now} if to is Status.PENDING else {}
+        if to is Status.SENT:
+            values["sent_at"] = now.isoformat()
+        outbox.move(uow.connection, app.tenant, notice_id, to, owner=None, **values)
+        payload = {"notice": notice_id, "customer_id": current.customer_id, "from": expected.value, "to": to.value}
+        audit.append(
+            uow.connection, app.tenant, [AuditEvent(event.pop("kind"), notice_id, payload | event, actor)], now
+        )
+        uow.commit()
+
+
+def approve(app: App, notice_id: str, actor: str, note: str = "") -> None:
+    """Release a notice of a level that requires approval into the delivery queue."""
+    _decide(
+        app,
+        notice_id,
+        Status.AWAITING_APPROVAL,
+        Status.PENDING,
+        actor,
+        {"kind": "approval", "decision": "approved", "note": note},
+    )
+
+
+def reject(app: App, notice_id: str, actor: str, note: str = "") -> None:
+    """Stop a notice for good; the invoices stay at their level."""
+    _decide(
+        app,
+        notice_id,
+        Status.AWAITING_APPROVAL,
+        Status.REJECTED,
+        actor,
+        {"kind": "approval", "decision": "rejected", "note": note},
+    )
+
+
+RESOLUTIONS = {"sent": Status.SENT, "resend": Status.PENDING, "failed": Status.FAILED}
+
+
+def resolve_unknown(app: App, notice_id: str, resolution: str, actor: str, note: str = "") -> None:
+    """A person's answer for a notice whose send a crash interrupted: it arrived, send it
+    again, or give it up. Never decided by pastdue alone for channels it cannot ask."""
+    to = RESOLUTIONS[resolution]
+    _decide(app, notice_id, Status.UNKNOWN, to, actor, {"kind": "resolution", "decision": resolution, "note": note})

@@ -1,0 +1,560 @@
+"""Delivering queued notices: claim, check, render, send outside any transaction, record.
+
+One pass of :meth:`Deliverer.deliver` drains what is due now. Each notice goes through
+three short transactions: claimed with a batch (and checked: paid since the run? inside the
+send window? under the contact cap?), marked ``sending`` just before the channel is called,
+and settled with the channel's answer and an audit event. Because a notice is marked
+``sending`` alone and settled before the next one starts, a worker that dies leaves at most
+one notice whose outcome is in doubt; :meth:`Deliverer.recover` resolves it per channel
+(see :class:`~pastdue.core.delivery.CrashRule`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import socket
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pastdue import calendars
+from pastdue.bootstrap import App
+from pastdue.channels.base import Attachment, Channel, Lookup, OutgoingMessage, Receipt
+from pastdue.core.calendar import Calendar
+from pastdue.core.delivery import (
+    ADDRESSED,
+    CUSTOMER_FACING,
+    ContactFlag,
+    CrashRule,
+    NoticeFacts,
+    Status,
+    Step,
+    cap_frees,
+    plan,
+    retry_at,
+)
+from pastdue.core.notice import NoticeDocument
+from pastdue.core.policy import Policy
+from pastdue.core.send_window import ALWAYS, SendWindow, parse_window
+from pastdue.errors import DeliveryError, PermanentFailure, TemplateError, TemporaryFailure
+from pastdue.rendering import Renderer
+from pastdue.services.notice_document import Links, build_document, open_items, sender_from_profile
+from pastdue.store import audit, outbox
+from pastdue.store.audit import AuditEvent
+from pastdue.store.database import unit_of_work
+from pastdue.store.policies import policy_version
+from pastdue.store.sql import stamp, unstamp
+
+CLAIM_BATCH = 50
+LEASE = timedelta(minutes=5)
+DEFAULT_WINDOWS: Mapping[str, SendWindow] = {
+    "email": SendWindow(),
+    "sms": SendWindow(),
+    "letter": ALWAYS,  # printed and posted in office hours anyway
+    "phone": ALWAYS,  # a task for a collector; the call window travels with the task
+    "webhook": ALWAYS,
+}
+
+
+@dataclass
+class DeliverySummary:
+    """What one pass did; ``outcomes`` counts final and intermediate steps by name."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    sent: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+    letter_days: set[date] = field(default_factory=set)
+    """Days whose letter folders received letters: their print batches are due."""
+    print_batches: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sent": sum(self.sent.values()),
+            "sent_by_channel": dict(sorted(self.sent.items())),
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "print_batches": self.print_batches,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+@dataclass(slots=True)
+class _Ready:
+    queued: outbox.Queued
+    channel: str
+    contact: str
+    document: NoticeDocument
+    attach_letter: NoticeDocument | None
+
+
+def crash_rule(channel: Channel) -> CrashRule:
+    if isinstance(channel, Lookup):
+        return CrashRule.ASK
+    if channel.name in ("email", "webhook"):
+        return CrashRule.RESEND
+    return CrashRule.UNKNOWN
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _country_calendar(country: str, year: int) -> Calendar:
+    return calendars.calendar_for(country or None, range(year - 1, year + 2))
+
+
+class Deliverer:
+    """Sends due notices through the channels it is given; one per worker process."""
+
+    def __init__(
+        self,
+        app: App,
+        channels: Mapping[str, Channel],
+        renderer: Renderer,
+        *,
+        email_domain: str = "localhost",
+        owner: str | None = None,
+        batch: int = CLAIM_BATCH,
+        lease: timedelta = LEASE,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.app = app
+        self.channels = channels
+        self.renderer = renderer
+        self.email_domain = email_domain
+        self.owner = owner or worker_id()
+        self.batch = batch
+        self.lease = lease
+        self.rng = rng or random.Random()
+        self._policies: dict[tuple[str, int], Policy | None] = {}
+
+    # --- the pass --------------------------------------------------------------------
+
+    def deliver(self, now: Callable[[], datetime] | None = None, limit: int | None = None) -> DeliverySummary:
+        """Send everything due at ``now()``; returns when nothing due is left (or ``limit`` sent)."""
+        clock = now or self.app.clock
+        started = time.perf_counter()
+        summary = DeliverySummary()
+        self.recover(clock(), summary)
+        handled = 0
+        while limit is None or handled < limit:
+            ready = self._claim(clock(), summary)
+            if ready is None:
+                break
+            for item in ready:
+                self._send(item, clock(), summary)
+                handled += 1
+        summary.elapsed_s = time.perf_counter() - started
+        return summary
+
+    # --- claiming and checking -------------------------------------------------------
+
+    def _claim(self, now: datetime, summary: DeliverySummary) -> list[_Ready] | None:
+        """Claim a batch and check each notice; ``None`` when nothing is due."""
+        tenant = self.app.tenant
+        with unit_of_work(self.app.engine) as uow:
+            connection = uow.connection
+            claimed = outbox.claim(connection, tenant, now, self.owner, self.batch, now + self.lease)
+            if not claimed:
+                return None
+            context = outbox.load_context(connection, tenant, (q.customer_id for q in claimed), now.date())
+            profile = outbox.profile(connection, tenant)
+            sender = sender_from_profile(profile, tenant)
+            links = Links(self.app.settings.base_url, self._link_secret(profile))
+            windows = _windows(profile)
+            events: list[AuditEvent] = []
+            ready: list[_Ready] = []
+            for queued in claimed:
+                if queued.channel not in self.channels:
+                    reason = f"the {queued.channel} channel is not configured"
+                    outbox.move(connection, tenant, queued.id, Status.FAILED, owner=self.owner, error=reason)
+                    events.append(self._event(queued, Status.FAILED.value, reason=reason))
+                    summary.outcomes[Status.FAILED.value] += 1
+                    continue
+                policy = self._policy(connection, queued)
+                facts = self._facts(queued, context, policy, windows, now)
+                step = plan(facts, now)
+                if step.step is Step.SEND:
+                    document = build_document(
+                        queued,
+                        context,
+                        policy,
+                        sender,
+                        links,
+                        tenant,
+                        now.date(),
+                        contact=step.contact,
+                        message_id=self._message_id(queued),
+                    )
+                    letter = None
+                    if queued.channel == "email" and policy and "letter" in policy.level(queued.level).channels:
+                        letter = build_document(
+                            queued, context, policy, sender, links, tenant, now.date(), channel="letter"
+                        )
+                    ready.append(_Ready(queued, queued.channel, step.contact, document, letter))
+                    continue
+                if step.step is Step.WAIT:
+                    outbox.move(connection, tenant, queued.id, Status.PENDING, owner=self.owner, due_at=step.until)
+                    summary.outcomes["waiting"] += 1
+                    continue
+                if step.step is Step.SWITCH:
+                    outbox.move(
+                        connection,
+                        tenant,
+                        queued.id,
+                        Status.PENDING,
+                        owner=self.owner,
+                        due_at=now,
+                        channel=step.channel,
+                    )
+                    events.append(self._event(queued, "switched", reason=step.reason, to_channel=step.channel))
+                    summary.outcomes["switched"] += 1
+                    continue
+                status = Status.CANCELLED if step.step is Step.CANCEL else Status.SUPPRESSED
+                outbox.move(connection, tenant, queued.id, status, owner=self.owner, error=step.reason)
+                events.append(self._event(queued, status.value, reason=step.reason))
+                summary.outcomes[status.value] += 1
+            audit.append(connection, tenant, events, now)
+            uow.commit()
+        return ready
+
+    def _facts(
+        self,
+        queued: outbox.Queued,
+        context: outbox.Context,
+        policy: Policy | None,
+        windows: Mapping[str, SendWindow],
+        now: datetime,
+    ) -> NoticeFacts:
+        customer = context.customers[queued.customer_id]
+        siblings = context.siblings.get(queued.customer_id, [])
+        taken = frozenset(s.channel for s in siblings if s.created_on == queued.created_on and s.id != queued.id)
+        if queued.channel == "email":
+            contacts = outbox.split_contacts(customer.email)
+        elif queued.channel in ("sms", "phone"):
+            contacts = outbox.split_contacts(customer.phone)
+        else:
+            contacts = ()
+        cap = policy.max_notices_per_7_days if policy else None
+        frees = None
+        if cap is not None and queued.channel in CUSTOMER_FACING:
+            # One contact per run: a letter and an e-mail of the same run are one reminder.
+            runs: dict[Any, datetime] = {}
+            for s in siblings:
+                earlier_run = s.created_on != queued.created_on
+                if s.status == Status.SENT and s.sent_at and earlier_run and s.channel in CUSTOMER_FACING:
+                    sent = unstamp(s.sent_at)
+                    runs[s.created_on] = min(runs.get(s.created_on, sent), sent)
+            frees = cap_frees(list(runs.values()), cap, now)
+        window = windows.get(queued.channel, ALWAYS)
+        zone = _zone(customer.timezone)
+        opens = window.next_open(now, zone, _country_calendar(customer.country, now.year))
+        return NoticeFacts(
+            channel=queued.channel,
+            level_channels=policy.level(queued.level).channels if policy else (queued.channel,),
+            channels_taken=taken,
+            contacts=contacts,
+            flags={a: f for (ch, a), f in context.flags.items() if ch == queued.channel and a in contacts},
+            has_postal_address=bool(customer.street and customer.city),
+            consumer=customer.kind == "consumer",
+            open_items=len(open_items(queued, context)),
+            customer_held=queued.customer_id in context.held_customers,
+            exempt=customer.exempt,
+            window_opens=opens,
+            cap_frees=frees,
+        )
+
+    # --- sending -----------------------------------------------------------------------
+
+    def _send(self, item: _Ready, now: datetime, summary: DeliverySummary) -> None:
+        queued = item.queued
+        tenant = self.app.tenant
+        try:
+            message = self._message(item)
+        except TemplateError as exc:
+            self._settle(queued, Status.FAILED, now, summary, error=str(exc), event={"reason": str(exc)})
+            return
+        with unit_of_work(self.app.engine) as uow:
+            held = outbox.move(
+                uow.connection,
+                tenant,
+                queued.id,
+                Status.SENDING,
+                owner=self.owner,
+                due_at=now + self.lease,
+                attempts=queued.attempts + 1,
+                contact=item.contact or None,
+                message_id=message.message_id,
+            )
+            uow.commit()
+        if not held:
+            summary.outcomes["lease_lost"] += 1
+            return
+        channel = self.channels[item.channel]
+        attempt = queued.attempts + 1
+        try:
+            receipt = channel.send(message)
+        except PermanentFailure as exc:
+            self._bounced(item, now, summary, str(exc))
+        except TemporaryFailure as exc:
+            self._retry(item, now, summary, str(exc), exc.retry_after)
+        except (DeliveryError, OSError) as exc:
+            self._retry(item, now, summary, f"{type(exc).__name__}: {exc}", None)
+        else:
+            self._settle(
+                queued,
+                Status.SENT,
+                now,
+                summary,
+                sent_at=stamp(now),
+                provider_id=receipt.provider_id[:300],
+                error=None,
+                event={"contact": item.contact, "provider_id": receipt.provider_id, "attempt": attempt},
+            )
+            summary.sent[item.channel] += 1
+            if item.channel == "letter":
+                summary.letter_days.add(queued.created_on)
+
+    def _message(self, item: _Ready) -> OutgoingMessage:
+        document = item.document
+        rendered = self.renderer.render(document) if item.channel != "webhook" else None
+        attachments: tuple[Attachment, ...] = ()
+        if item.attach_letter is not None:
+            from pastdue.pdf import render_pdf  # WeasyPrint loads only where letters are made
+
+            letter = self.renderer.render(item.attach_letter)
+            attachments = (Attachment(f"notice-{document.reference}.pdf", "application/pdf", render_pdf(letter.html)),)
+        customer = document.customer
+        metadata = {
+            "tenant": document.tenant,
+            "level": str(document.level),
+            "level_name": document.level_name,
+            "created_on": document.created_on.isoformat(),
+            "deadline": document.deadline.isoformat(),
+            "timezone": document.timezone,
+            "language": document.language,
+            "totals": ", ".join(f"{m.amount} {m.currency}" for m in document.totals),
+            "invoices": ", ".join(line.number for line in document.items),
+        }
+        if item.channel == "phone":
+            metadata["call_window"] = "09:00-18:00"
+        return OutgoingMessage(
+            notice_id=document.notice_id,
+            channel=item.channel,
+            customer_id=document.customer_id,
+            to=item.contact,
+            recipient_name=customer.name,
+            subject=rendered.subject if rendered else f"Dunning level {document.level}: {document.level_name}",
+            text=rendered.text if rendered else "",
+            html=rendered.html if rendered else "",
+            postal_address=customer.address_lines,
+            attachments=attachments,
+            message_id=document.message_id,
+            idempotency_key=f"{document.notice_id}-{hashlib.sha256(item.contact.encode()).hexdigest()[:8]}",
+            unsubscribe_url=document.unsubscribe_url,
+            metadata=metadata,
+        )
+
+    def _message_id(self, queued: outbox.Queued) -> str:
+        return f"<{queued.id}@{self.email_domain}>"
+
+    def _bounced(self, item: _Ready, now: datetime, summary: DeliverySummary, error: str) -> None:
+        """The contact will never work: flag it and let the next check pick another contact or channel."""
+        queued = item.queued
+        if not (item.contact and item.channel in ADDRESSED):
+            # Nothing to flag, so another check would go the same way again: give up.
+            self._settle(queued, Status.FAILED, now, summary, error=error[:500], event={"reason": error})
+            return
+        with unit_of_work(self.app.engine) as uow:
+            connection = uow.connection
+            outbox.set_flag(connection, self.app.tenant, item.channel, item.contact, ContactFlag.BAD, error, now)
+            moved = outbox.move(
+                connection, self.app.tenant, queued.id, Status.PENDING, owner=self.owner, due_at=now, error=error[:500]
+            )
+            if moved:
+                event = self._event(queued, "bounced", contact=item.contact, reason=error)
+                audit.append(connection, self.app.tenant, [event], now)
+            uow.commit()
+        summary.outcomes["bounced"] += 1
+
+    def _retry(self, item: _Ready, now: datetime, summary: DeliverySummary, error: str, after: float | None) -> None:
+        queued = item.queued
+        attempts = queued.attempts + 1
+        again = retry_at(now, attempts, after, self.rng)
+        if again is None:
+            self._settle(
+                queued, Status.FAILED, now, summary, error=error[:500], event={"reason": error, "attempts": attempts}
+            )
+            return
+        with unit_of_work(self.app.engine) as uow:
+            outbox.move(
+                uow.connection,
+                self.app.tenant,
+                queued.id,
+                Status.PENDING,
+                owner=self.owner,
+                due_at=again,
+                error=error[:500],
+            )
+            uow.commit()
+        summary.outcomes["retry"] += 1
+
+    def _settle(
+        self,
+        queued: outbox.Queued,
+        status: Status,
+        now: datetime,
+        summary: DeliverySummary,
+        event: dict[str, Any],
+        **values: Any,
+    ) -> None:
+        with unit_of_work(self.app.engine) as uow:
+            if outbox.move(uow.connection, self.app.tenant, queued.id, status, owner=self.owner, **values):
+                audit.append(uow.connection, self.app.tenant, [self._event(queued, status.value, **event)], now)
+                summary.outcomes[status.value] += 1
+            else:
+                summary.outcomes["lease_lost"] += 1
+            uow.commit()
+
+    def _event(self, queued: outbox.Queued, outcome: str, **details: Any) -> AuditEvent:
+        return AuditEvent(
+            "delivery",
+            queued.id,
+            {
+                "notice": queued.id,
+                "customer_id": queued.customer_id,
+                "channel": queued.channel,
+                "level": queued.level,
+                "outcome": outcome,
+                "message_id": self._message_id(queued) if queued.channel == "email" else None,
+                **details,
+            },
+            actor=f"worker {self.owner}",
+        )
+
+    # --- crash recovery ----------------------------------------------------------------
+
+    def recover(self, now: datetime, summary: DeliverySummary | None = None) -> None:
+        """Settle notices whose worker's lease ran out, per channel's :class:`CrashRule`."""
+        summary = summary or DeliverySummary()
+        to_ask: list[outbox.Queued] = []
+        with unit_of_work(self.app.engine) as uow:
+            connection = uow.connection
+            events: list[AuditEvent] = []
+            for queued in outbox.expired(connection, self.app.tenant, now, 1000):
+                if queued.status == Status.CLAIMED:
+                    outbox.move(connection, self.app.tenant, queued.id, Status.PENDING, owner=None, due_at=now)
+                    summary.outcomes["lease_expired"] += 1
+                    continue
+                channel = self.channels.get(queued.channel)
+                rule = crash_rule(channel) if channel is not None else CrashRule.UNKNOWN
+                if rule is CrashRule.RESEND:
+                    outbox.move(
+                        connection,
+                        self.app.tenant,
+                        queued.id,
+                        Status.PENDING,
+                        owner=None,
+                        due_at=now,
+                        resends=queued.resends + 1,
+                    )
+                    events.append(self._event(queued, "resend_after_crash", possible_duplicate=True))
+                    summary.outcomes["resend_after_crash"] += 1
+                else:
+                    # Unknown until the provider says otherwise; stays unknown if asking fails.
+                    outbox.move(
+                        connection,
+                        self.app.tenant,
+                        queued.id,
+                        Status.UNKNOWN,
+                        owner=None,
+                        error="the worker stopped while sending; the outcome is not known",
+                    )
+                    events.append(self._event(queued, "unknown"))
+                    if rule is CrashRule.ASK:
+                        to_ask.append(queued)
+                    else:
+                        summary.outcomes["unknown"] += 1
+            audit.append(connection, self.app.tenant, events, now)
+            uow.commit()
+        for queued in to_ask:
+            self._ask(queued, now, summary)
+
+    def _ask(self, queued: outbox.Queued, now: datetime, summary: DeliverySummary) -> None:
+        channel = self.channels[queued.channel]
+        assert isinstance(channel, Lookup)
+        probe = OutgoingMessage(
+            notice_id=queued.id,
+            channel=queued.channel,
+            customer_id=queued.customer_id,
+            to=queued.contact or "",
+            recipient_name="",
+            message_id=queued.message_id or "",
+            idempotency_key=f"{queued.id}-{hashlib.sha256((queued.contact or '').encode()).hexdigest()[:8]}",
+            metadata={"created_on": queued.created_on.isoformat()},
+        )
+        try:
+            found: Receipt | None = channel.lookup(probe)
+        except (DeliveryError, OSError):
+            summary.outcomes["unknown"] += 1
+            return
+        with unit_of_work(self.app.engine) as uow:
+            current = outbox.by_id(uow.connection, self.app.tenant, queued.id, lock=True)
+            if current is None or current.status != Status.UNKNOWN:
+                return
+            if found is not None:
+                outbox.move(
+                    uow.connection,
+                    self.app.tenant,
+                    queued.id,
+                    Status.SENT,
+                    owner=None,
+                    sent_at=stamp(now),
+                    provider_id=found.provider_id[:300],
+                    error=None,
+                )
+                outcome = "sent_per_provider"
+            else:
+                outbox.move(
+                    uow.connection, self.app.tenant, queued.id, Status.PENDING, owner=None, due_at=now, error=None
+                )
+                outcome = "not_sent_per_provider"
+            audit.append(uow.connection, self.app.tenant, [self._event(queued, outcome)], now)
+            uow.commit()
+        summary.outcomes[outcome] += 1
+
+    # --- small lookups -------------------------------------------------------------------
+
+    def _policy(self, connection: Any, queued: outbox.Queued) -> Policy | None:
+        key = (queued.policy_name, queued.policy_version)
+        if key not in self._policies:
+            self._policies[key] = policy_version(connection, self.app.tenant, *key)
+        return self._policies[key]
+
+    def _link_secret(self, profile: Mapping[str, Any]) -> str:
+        # Every tenant is created with a random secret in its profile; the setting overrides it.
+        return self.app.settings.secret_key or str(profile.get("link_secret") or "")
+
+
+def _windows(profile: Mapping[str, Any]) -> dict[str, SendWindow]:
+    windows = dict(DEFAULT_WINDOWS)
+    for channel, spec in dict(profile.get("windows", {})).items():
+        window = parse_window(str(spec))
+        if window is not None:
+            windows[channel] = window
+    return windows
