@@ -48,15 +48,18 @@ def print_invoices(out: Console, rows: Iterable[InvoiceRow]) -> None:
 
 
 def print_notices(out: Console, rows: list[NoticeRow]) -> None:
-    table = Table("created", "customer", "channel", "level", "status", "invoices")
+    table = Table("id", "created", "customer", "channel", "level", "status", "to", "invoices", "note")
     for row in rows:
         table.add_row(
+            row.id,
             row.created_on.isoformat(),
             row.customer_id,
             row.channel,
             str(row.level),
-            row.status,
+            row.status + (f" ({row.attempts} attempts)" if row.attempts > 1 else ""),
+            row.contact or "",
             ", ".join(row.invoices),
+            row.error or "",
         )
     out.print(table)
     out.print(f"{len(rows)} notice(s)")

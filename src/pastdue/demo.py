@@ -7,21 +7,46 @@ days, so the levels spread the way they do in a live book, not all at once.
 
 from __future__ import annotations
 
+import json
+import random
+import shutil
 from collections import Counter
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from pastdue import reports, services
-from pastdue.bootstrap import build
+from pastdue.bootstrap import build, delivery_channels, email_domain, renderer
 from pastdue.cli_output import print_aging
 from pastdue.demo_ledger import write_sample_ledger
 from pastdue.policies import standard_policy_toml
+from pastdue.print_batch import build_print_batch
+from pastdue.services.contacts import set_profile
+from pastdue.services.delivery import Deliverer
 from pastdue.settings import Settings
 
 DAYS_OF_HISTORY = 30
+DELIVERY_HOURS_UTC = (7, 13, 19)
+DEMO_PROFILE = {
+    "name": "Demo Supplies GmbH",
+    "address": "Hafenstraße 12\n20457 Hamburg\nGermany",
+    "email": "billing@demo-supplies.example",
+    "phone": "+49 40 1234567",
+    "iban": "DE89 3704 0044 0532 0130 00",
+    "bic": "COBADEFFXXX",
+    "payment_url": "https://pay.demo-supplies.example",
+}
+
+
+def _frozen(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def _count(folder: Path, pattern: str) -> int:
+    return len(list(folder.glob(pattern))) if folder.exists() else 0
 
 
 def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
@@ -33,16 +58,51 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
     counts = write_sample_ledger(ledger, as_of=today, invoices=invoices)
     out.print(f"sample ledger in {ledger}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
-    app = build(Settings(database_url=f"sqlite:///{database}", tenant="demo"))
+    outbox = folder / "outbox"
+    if outbox.exists():
+        shutil.rmtree(outbox)
+    settings = Settings(
+        database_url=f"sqlite:///{database}",
+        tenant="demo",
+        email_url=f"file://{(outbox / 'email').resolve()}",
+        email_from="billing@demo-supplies.example",
+        sms_url=f"file://{(outbox / 'sms').resolve()}",
+        letter_dir=str(outbox / "letters"),
+        phone_dir=str(outbox / "phone"),
+    )
+    app = build(settings)
     services.init(app)
     services.import_ledger(app, [ledger])
     policy_file = folder / "standard.toml"
     policy_file.write_text(standard_policy_toml(), encoding="utf-8")
     services.apply_policy(app, policy_file, make_default=True)
+    for key, value in DEMO_PROFILE.items():
+        set_profile(app, key, value, actor="demo")
 
-    for back in range(DAYS_OF_HISTORY, 0, -1):
-        services.run_dunning(app, today - timedelta(days=back))
-    summary = services.run_dunning(app, today)
+    deliverer = Deliverer(
+        app,
+        delivery_channels(settings),
+        renderer(settings),
+        email_domain=email_domain(settings),
+        rng=random.Random(7),
+    )
+    delivered: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    letter_days: set[date] = set()
+    try:
+        for back in range(DAYS_OF_HISTORY, -1, -1):
+            day = today - timedelta(days=back)
+            summary = services.run_dunning(app, day)
+            # Three passes a day reach every time zone inside its 08:00-20:00 window.
+            for hour in DELIVERY_HOURS_UTC:
+                result = deliverer.deliver(_frozen(datetime.combine(day, time(hour), tzinfo=UTC)))
+                delivered.update(result.sent)
+                outcomes.update(result.outcomes)
+                letter_days |= result.letter_days
+    finally:
+        for channel in deliverer.channels.values():
+            channel.close()
+    batches = [build_print_batch(Path(settings.letter_dir), day) for day in sorted(letter_days)]
 
     out.print(f"\n[bold]Dunning for {today.isoformat()}[/bold] (standard policy, {DAYS_OF_HISTORY} days of daily runs)")
     known, _ = services.list_policies(app)
@@ -52,12 +112,12 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
         table.add_row(level, names.get(level, ""), str(count))
     out.print(table)
 
-    pending = services.notices(app, status="pending")
-    per_channel = Counter(n.channel for n in pending)
-    today_per_channel = Counter(n.channel for n in pending if n.created_on == today)
-    table = Table("channel", "pending notices", "created today", title="Notices (delivery comes next)")
-    for channel, count in sorted(per_channel.items()):
-        table.add_row(channel, str(count), str(today_per_channel[channel]))
+    every = services.notices(app)
+    states = sorted({n.status for n in every})
+    table = Table("channel", *states, title="Notices of the last thirty days, by delivery state")
+    for channel in sorted({n.channel for n in every}):
+        counts = Counter(n.status for n in every if n.channel == channel)
+        table.add_row(channel, *(str(counts[s]) for s in states))
     out.print(table)
     if summary.skipped:
         out.print("skipped today: " + ", ".join(f"{r} {n}" for r, n in sorted(summary.skipped.items())))
@@ -65,4 +125,24 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
     print_aging(out, reports.aging_report(app, today), today, "table")
     events = services.verify_audit(app)
     out.print(f"audit chain intact: {events} events")
+    out.print(f"\n[bold]Delivered into {outbox.resolve()}[/bold]")
+    out.print(f"  e-mails (.eml):  {_count(outbox / 'email', '*.eml')}  in {outbox / 'email'}")
+    letters = sum(b.letters for b in batches if b is not None)
+    out.print(f"  letters (PDF):   {letters}  in {outbox / 'letters'}")
+    for batch in batches:
+        if batch is not None:
+            out.print(
+                f"  print batch:     {batch.pdf} ({batch.letters} letters, {batch.pages} pages) + {batch.manifest.name}"
+            )
+    tasks = sorted((outbox / "phone").glob("*.json"))
+    out.print(f"  phone tasks:     {len(tasks)}  in {outbox / 'phone'}")
+    for task in tasks[:5]:
+        data = json.loads(task.read_text(encoding="utf-8"))
+        out.print(
+            f"    call {data.get('customer_name', '')} on {data.get('number', '')}: {data.get('subject', '')}",
+            markup=False,
+        )
+    waiting = outcomes.get("waiting", 0)
+    if waiting:
+        out.print(f"  ({waiting} deliveries waited for a send window in the customer's time zone)")
     out.print(f"\nExplore: pastdue --db sqlite:///{database} --tenant demo invoices --open")

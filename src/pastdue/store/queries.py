@@ -110,6 +110,10 @@ class NoticeRow:
     created_on: date
     sent_at: str | None
     invoices: tuple[str, ...]
+    contact: str | None = None
+    attempts: int = 0
+    resends: int = 0
+    error: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -122,6 +126,10 @@ class NoticeRow:
             "created_on": self.created_on.isoformat(),
             "sent_at": self.sent_at,
             "invoices": list(self.invoices),
+            "contact": self.contact,
+            "attempts": self.attempts,
+            "resends": self.resends,
+            "error": self.error,
         }
 
 
@@ -146,6 +154,10 @@ def list_notices(
             r.created_on,
             r.sent_at,
             tuple(sorted(number for _id, number, _level in json.loads(r.items))),
+            r.contact,
+            r.attempts,
+            r.resends,
+            r.error,
         )
         for r in rows
     ]
