@@ -280,12 +280,12 @@ def profile_set(ctx: typer.Context, key: str, value: str, by: By = None) -> None
 def templates_list(ctx: typer.Context, as_json: Json = False) -> None:
     """Every template by name; overridden ones are marked."""
     renderer = bootstrap.renderer(_app(ctx).settings)
-    rows = [{"name": t.name, "overridden": t.overridden} for t in renderer.templates()]
+    found = renderer.templates()
     if as_json:
-        print(json.dumps(rows, indent=1))
+        print(json.dumps([{"name": t.name, "overridden": t.overridden} for t in found], indent=1))
         return
-    for row in rows:
-        out.print(row["name"] + ("  (overridden)" if row["overridden"] else ""), markup=False)
+    for template in found:
+        out.print(template.name + ("  (overridden)" if template.overridden else ""), markup=False)
 
 
 @templates_app.command("show")

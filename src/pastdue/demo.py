@@ -115,9 +115,9 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
     every = services.notices(app)
     states = sorted({n.status for n in every})
     table = Table("channel", *states, title="Notices of the last thirty days, by delivery state")
-    for channel in sorted({n.channel for n in every}):
-        counts = Counter(n.status for n in every if n.channel == channel)
-        table.add_row(channel, *(str(counts[s]) for s in states))
+    for name in sorted({n.channel for n in every}):
+        counts = Counter(n.status for n in every if n.channel == name)
+        table.add_row(name, *(str(counts[s]) for s in states))
     out.print(table)
     if summary.skipped:
         out.print("skipped today: " + ", ".join(f"{r} {n}" for r, n in sorted(summary.skipped.items())))

@@ -18,12 +18,15 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection
 
 from pastdue import calendars
 from pastdue.bootstrap import App
@@ -49,7 +52,7 @@ from pastdue.rendering import Renderer
 from pastdue.services.notice_document import Links, build_document, open_items, sender_from_profile
 from pastdue.store import audit, outbox
 from pastdue.store.audit import AuditEvent
-from pastdue.store.database import unit_of_work
+from pastdue.store.database import UnitOfWork, transaction, unit_of_work
 from pastdue.store.policies import policy_version
 from pastdue.store.sql import stamp, unstamp
 
@@ -83,6 +86,19 @@ class DeliverySummary:
             "print_batches": self.print_batches,
             "elapsed_s": round(self.elapsed_s, 3),
         }
+
+
+@dataclass(slots=True)
+class _Settlement:
+    """What to record about one notice after its channel answered."""
+
+    item: _Ready
+    status: Status
+    values: dict[str, Any]
+    event: dict[str, Any] | None
+    outcome: str = ""
+    due_at: datetime | None = None
+    bad_contact: bool = False
 
 
 @dataclass(slots=True)
@@ -142,6 +158,7 @@ class Deliverer:
         self.lease = lease
         self.rng = rng or random.Random()
         self._policies: dict[tuple[str, int], Policy | None] = {}
+        self._connection: Connection | None = None
 
     # --- the pass --------------------------------------------------------------------
 
@@ -150,24 +167,34 @@ class Deliverer:
         clock = now or self.app.clock
         started = time.perf_counter()
         summary = DeliverySummary()
-        self.recover(clock(), summary)
-        handled = 0
-        while limit is None or handled < limit:
-            ready = self._claim(clock(), summary)
-            if ready is None:
-                break
-            for item in ready:
-                self._send(item, clock(), summary)
-                handled += 1
+        with self.app.engine.connect() as self._connection:
+            self.recover(clock(), summary)
+            handled = 0
+            while limit is None or handled < limit:
+                ready = self._claim(clock(), summary)
+                if ready is None:
+                    break
+                self._send_all(ready, clock, summary)
+                handled += len(ready)
+        self._connection = None
         summary.elapsed_s = time.perf_counter() - started
         return summary
+
+    @contextmanager
+    def _transaction(self) -> Iterator[UnitOfWork]:
+        if self._connection is not None:
+            with transaction(self._connection) as uow:
+                yield uow
+        else:
+            with unit_of_work(self.app.engine) as uow:
+                yield uow
 
     # --- claiming and checking -------------------------------------------------------
 
     def _claim(self, now: datetime, summary: DeliverySummary) -> list[_Ready] | None:
         """Claim a batch and check each notice; ``None`` when nothing is due."""
         tenant = self.app.tenant
-        with unit_of_work(self.app.engine) as uow:
+        with self._transaction() as uow:
             connection = uow.connection
             claimed = outbox.claim(connection, tenant, now, self.owner, self.batch, now + self.lease)
             if not claimed:
@@ -281,51 +308,130 @@ class Deliverer:
 
     # --- sending -----------------------------------------------------------------------
 
-    def _send(self, item: _Ready, now: datetime, summary: DeliverySummary) -> None:
-        queued = item.queued
-        tenant = self.app.tenant
+    def _send_all(self, ready: list[_Ready], clock: Callable[[], datetime], summary: DeliverySummary) -> None:
+        """Send a claimed batch one notice at a time.
+
+        The outcome of one notice is committed in the same transaction that marks the next
+        one ``sending``, so there is one commit per notice and never more than one notice
+        whose outcome is not on record.
+        """
+        unsettled: _Settlement | None = None
+        for item in ready:
+            try:
+                message = self._message(item)
+            except TemplateError as exc:
+                failed = _Settlement(item, Status.FAILED, {"error": str(exc)[:500]}, {"reason": str(exc)})
+                self._commit(clock(), summary, [unsettled, failed])
+                unsettled = None
+                continue
+            held = self._commit(clock(), summary, [unsettled], sending=(item, message))
+            unsettled = None
+            if held:
+                unsettled = self._send(item, message, clock())
+            else:
+                summary.outcomes["lease_lost"] += 1
+        if unsettled is not None:
+            self._commit(clock(), summary, [unsettled])
+
+    def _send(self, item: _Ready, message: OutgoingMessage, now: datetime) -> _Settlement:
+        """Hand one message to its channel, outside any transaction; say what to record."""
+        attempts = item.queued.attempts + 1
         try:
-            message = self._message(item)
-        except TemplateError as exc:
-            self._settle(queued, Status.FAILED, now, summary, error=str(exc), event={"reason": str(exc)})
-            return
-        with unit_of_work(self.app.engine) as uow:
-            held = outbox.move(
-                uow.connection,
-                tenant,
-                queued.id,
-                Status.SENDING,
-                owner=self.owner,
-                due_at=now + self.lease,
-                attempts=queued.attempts + 1,
-                contact=item.contact or None,
-                message_id=message.message_id,
-            )
+            receipt = self.channels[item.channel].send(message)
+        except PermanentFailure as exc:
+            if item.contact and item.channel in ADDRESSED:
+                # The next check picks another contact, or another channel of the level.
+                return _Settlement(
+                    item,
+                    Status.PENDING,
+                    {"error": str(exc)[:500]},
+                    {"contact": item.contact, "reason": str(exc)},
+                    outcome="bounced",
+                    due_at=now,
+                    bad_contact=True,
+                )
+            return _Settlement(item, Status.FAILED, {"error": str(exc)[:500]}, {"reason": str(exc)})
+        except (TemporaryFailure, DeliveryError, OSError) as exc:
+            error = str(exc) if isinstance(exc, TemporaryFailure) else f"{type(exc).__name__}: {exc}"
+            again = retry_at(now, attempts, getattr(exc, "retry_after", None), self.rng)
+            if again is None:
+                return _Settlement(item, Status.FAILED, {"error": error[:500]}, {"reason": error, "attempts": attempts})
+            return _Settlement(item, Status.PENDING, {"error": error[:500]}, None, outcome="retry", due_at=again)
+        return _Settlement(
+            item,
+            Status.SENT,
+            {"sent_at": stamp(now), "provider_id": receipt.provider_id[:300], "error": None},
+            {"contact": item.contact, "provider_id": receipt.provider_id, "attempt": attempts},
+        )
+
+    def _commit(
+        self,
+        now: datetime,
+        summary: DeliverySummary,
+        settlements: list[_Settlement | None],
+        sending: tuple[_Ready, OutgoingMessage] | None = None,
+    ) -> bool:
+        """Record outcomes and, if given, mark the next notice ``sending``; ``False`` if its lease was lost."""
+        tenant = self.app.tenant
+        held = True
+        with self._transaction() as uow:
+            connection = uow.connection
+            if sending is None or crash_rule(self.channels[sending[0].channel]) is CrashRule.RESEND:
+                # Only a database crash could lose this commit, and then the worst case is a
+                # resend with the same Message-ID; a mark before a channel that must never
+                # resend blindly is always flushed to disk.
+                outbox.relaxed_commit(connection)
+            events: list[AuditEvent] = []
+            for settlement in settlements:
+                if settlement is not None:
+                    self._apply(connection, settlement, now, summary, events)
+            if sending is not None:
+                item, message = sending
+                held = outbox.move(
+                    connection,
+                    tenant,
+                    item.queued.id,
+                    Status.SENDING,
+                    owner=self.owner,
+                    due_at=now + self.lease,
+                    attempts=item.queued.attempts + 1,
+                    contact=item.contact or None,
+                    message_id=message.message_id,
+                )
+            audit.append(connection, tenant, events, now)
             uow.commit()
-        if not held:
+        return held
+
+    def _apply(
+        self,
+        connection: Any,
+        settlement: _Settlement,
+        now: datetime,
+        summary: DeliverySummary,
+        events: list[AuditEvent],
+    ) -> None:
+        item = settlement.item
+        queued = item.queued
+        if settlement.bad_contact:
+            reason = str(settlement.values.get("error", ""))
+            outbox.set_flag(connection, self.app.tenant, item.channel, item.contact, ContactFlag.BAD, reason, now)
+        moved = outbox.move(
+            connection,
+            self.app.tenant,
+            queued.id,
+            settlement.status,
+            owner=self.owner,
+            due_at=settlement.due_at,
+            **settlement.values,
+        )
+        if not moved:
             summary.outcomes["lease_lost"] += 1
             return
-        channel = self.channels[item.channel]
-        attempt = queued.attempts + 1
-        try:
-            receipt = channel.send(message)
-        except PermanentFailure as exc:
-            self._bounced(item, now, summary, str(exc))
-        except TemporaryFailure as exc:
-            self._retry(item, now, summary, str(exc), exc.retry_after)
-        except (DeliveryError, OSError) as exc:
-            self._retry(item, now, summary, f"{type(exc).__name__}: {exc}", None)
-        else:
-            self._settle(
-                queued,
-                Status.SENT,
-                now,
-                summary,
-                sent_at=stamp(now),
-                provider_id=receipt.provider_id[:300],
-                error=None,
-                event={"contact": item.contact, "provider_id": receipt.provider_id, "attempt": attempt},
-            )
+        outcome = settlement.outcome or settlement.status.value
+        summary.outcomes[outcome] += 1
+        if settlement.event is not None:
+            events.append(self._event(queued, outcome, **settlement.event))
+        if settlement.status is Status.SENT:
             summary.sent[item.channel] += 1
             if item.channel == "letter":
                 summary.letter_days.add(queued.created_on)
@@ -373,64 +479,6 @@ class Deliverer:
     def _message_id(self, queued: outbox.Queued) -> str:
         return f"<{queued.id}@{self.email_domain}>"
 
-    def _bounced(self, item: _Ready, now: datetime, summary: DeliverySummary, error: str) -> None:
-        """The contact will never work: flag it and let the next check pick another contact or channel."""
-        queued = item.queued
-        if not (item.contact and item.channel in ADDRESSED):
-            # Nothing to flag, so another check would go the same way again: give up.
-            self._settle(queued, Status.FAILED, now, summary, error=error[:500], event={"reason": error})
-            return
-        with unit_of_work(self.app.engine) as uow:
-            connection = uow.connection
-            outbox.set_flag(connection, self.app.tenant, item.channel, item.contact, ContactFlag.BAD, error, now)
-            moved = outbox.move(
-                connection, self.app.tenant, queued.id, Status.PENDING, owner=self.owner, due_at=now, error=error[:500]
-            )
-            if moved:
-                event = self._event(queued, "bounced", contact=item.contact, reason=error)
-                audit.append(connection, self.app.tenant, [event], now)
-            uow.commit()
-        summary.outcomes["bounced"] += 1
-
-    def _retry(self, item: _Ready, now: datetime, summary: DeliverySummary, error: str, after: float | None) -> None:
-        queued = item.queued
-        attempts = queued.attempts + 1
-        again = retry_at(now, attempts, after, self.rng)
-        if again is None:
-            self._settle(
-                queued, Status.FAILED, now, summary, error=error[:500], event={"reason": error, "attempts": attempts}
-            )
-            return
-        with unit_of_work(self.app.engine) as uow:
-            outbox.move(
-                uow.connection,
-                self.app.tenant,
-                queued.id,
-                Status.PENDING,
-                owner=self.owner,
-                due_at=again,
-                error=error[:500],
-            )
-            uow.commit()
-        summary.outcomes["retry"] += 1
-
-    def _settle(
-        self,
-        queued: outbox.Queued,
-        status: Status,
-        now: datetime,
-        summary: DeliverySummary,
-        event: dict[str, Any],
-        **values: Any,
-    ) -> None:
-        with unit_of_work(self.app.engine) as uow:
-            if outbox.move(uow.connection, self.app.tenant, queued.id, status, owner=self.owner, **values):
-                audit.append(uow.connection, self.app.tenant, [self._event(queued, status.value, **event)], now)
-                summary.outcomes[status.value] += 1
-            else:
-                summary.outcomes["lease_lost"] += 1
-            uow.commit()
-
     def _event(self, queued: outbox.Queued, outcome: str, **details: Any) -> AuditEvent:
         return AuditEvent(
             "delivery",
@@ -453,7 +501,7 @@ class Deliverer:
         """Settle notices whose worker's lease ran out, per channel's :class:`CrashRule`."""
         summary = summary or DeliverySummary()
         to_ask: list[outbox.Queued] = []
-        with unit_of_work(self.app.engine) as uow:
+        with self._transaction() as uow:
             connection = uow.connection
             events: list[AuditEvent] = []
             for queued in outbox.expired(connection, self.app.tenant, now, 1000):
@@ -513,7 +561,7 @@ class Deliverer:
         except (DeliveryError, OSError):
             summary.outcomes["unknown"] += 1
             return
-        with unit_of_work(self.app.engine) as uow:
+        with self._transaction() as uow:
             current = outbox.by_id(uow.connection, self.app.tenant, queued.id, lock=True)
             if current is None or current.status != Status.UNKNOWN:
                 return

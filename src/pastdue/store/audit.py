@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 
 from pastdue.errors import AuditChainBroken
-from pastdue.store.database import is_postgres
 from pastdue.store.sql import Raw
 from pastdue.store.tables import audit_events, audit_heads
 
@@ -42,42 +41,41 @@ def event_hash(prev_hash: str, seq: int, at: str, kind: str, actor: str, subject
 
 
 def append(connection: Connection, tenant: str, events: Iterable[AuditEvent], at: datetime) -> int:
-    """Append events to the tenant's chain inside the caller's transaction; returns the count."""
+    """Append events to the tenant's chain inside the caller's transaction; returns the count.
+
+    Raw statements: the delivery queue appends one event per notice, so an append is kept to
+    three round trips (lock the head, insert, move the head).
+    """
+    events = list(events)
+    if not events:
+        return 0
+    raw = Raw(connection)
     stamp = at.isoformat()
-    head_query = select(audit_heads.c.seq, audit_heads.c.hash).where(audit_heads.c.tenant_id == tenant)
-    if is_postgres(connection):
-        head_query = head_query.with_for_update()
-    head = connection.execute(head_query).first()
-    if head is None:
-        connection.execute(insert(audit_heads).values(tenant_id=tenant, seq=0, hash=GENESIS))
-        if is_postgres(connection):
-            head = connection.execute(head_query).first()
-        seq, prev = 0, GENESIS
-    if head is not None:
-        seq, prev = head.seq, head.hash
-    rows: list[dict[str, Any]] = []
+    lock = " FOR UPDATE" if raw.pg else ""
+    head = raw.all(f"SELECT seq, hash FROM audit_heads WHERE tenant_id = ?{lock}", (tenant,))
+    if not head:
+        raw.run(
+            "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (?, 0, ?) ON CONFLICT DO NOTHING", (tenant, GENESIS)
+        )
+        head = raw.all(f"SELECT seq, hash FROM audit_heads WHERE tenant_id = ?{lock}", (tenant,))
+    seq, prev = head[0]
+    rows: list[tuple[Any, ...]] = []
     for event in events:
         seq += 1
         payload = canonical_json(event.payload)
         digest = event_hash(prev, seq, stamp, event.kind, event.actor, event.subject, payload)
-        rows.append(
-            {
-                "tenant_id": tenant,
-                "seq": seq,
-                "at": stamp,
-                "kind": event.kind,
-                "actor": event.actor,
-                "subject": event.subject,
-                "payload": payload,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+        rows.append((tenant, seq, stamp, event.kind, event.actor, event.subject, payload, prev, digest))
         prev = digest
-    if rows:
-        Raw(connection).insert("audit_events", tuple(rows[0]), [tuple(row.values()) for row in rows])
-        connection.execute(update(audit_heads).where(audit_heads.c.tenant_id == tenant).values(seq=seq, hash=prev))
+    if len(rows) > _COPY_FROM:
+        raw.insert("audit_events", _EVENT_COLUMNS, rows)
+    else:
+        raw.many(f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({raw.marks(9)})", rows)
+    raw.run("UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ?", (seq, prev, tenant))
     return len(rows)
+
+
+_EVENT_COLUMNS = ("tenant_id", "seq", "at", "kind", "actor", "subject", "payload", "prev_hash", "hash")
+_COPY_FROM = 20  # below this many rows, a plain INSERT beats COPY's set-up
 
 
 def verify(connection: Connection, tenant: str) -> int:

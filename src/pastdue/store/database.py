@@ -126,11 +126,18 @@ class UnitOfWork:
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
-    with engine.connect() as connection:
-        connection.begin()
-        uow = UnitOfWork(connection)
-        try:
-            yield uow
-        finally:
-            if not uow.committed:
-                connection.rollback()
+    with engine.connect() as connection, transaction(connection) as uow:
+        yield uow
+
+
+@contextmanager
+def transaction(connection: Connection) -> Iterator[UnitOfWork]:
+    """A unit of work on a connection the caller keeps: a worker that commits once per
+    notice saves a pool check-out (and PostgreSQL's ping) per transaction."""
+    connection.begin()
+    uow = UnitOfWork(connection)
+    try:
+        yield uow
+    finally:
+        if not uow.committed:
+            connection.rollback()

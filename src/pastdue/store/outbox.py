@@ -145,6 +145,17 @@ def move(
     return raw.run(sql, params) == 1
 
 
+def relaxed_commit(connection: Connection) -> None:
+    """Let PostgreSQL acknowledge this transaction's commit before it reaches the disk.
+
+    Safe wherever a lost commit (only a database crash can lose one) leaves a state that
+    recovery handles correctly; it makes a commit ten times cheaper.
+    """
+    raw = Raw(connection)
+    if raw.pg:
+        raw.run("SET LOCAL synchronous_commit TO OFF")
+
+
 def by_id(connection: Connection, tenant: str, notice_id: str, *, lock: bool = False) -> Queued | None:
     raw = Raw(connection)
     suffix = " FOR UPDATE" if lock and raw.pg else ""
