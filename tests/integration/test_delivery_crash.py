@@ -27,19 +27,20 @@ from store_support import write_ledger
 
 from conftest import create_postgres_database, drop_postgres_database
 from pastdue import services
-from pastdue.bootstrap import build
+from pastdue.bootstrap import App, build
 from pastdue.core.delivery import FINAL
 from pastdue.policies import standard_policy_toml
 from pastdue.settings import Settings
 
-NOTICES = 1200
+NOTICES = 2000
 RUN_DAY = date(2026, 6, 30)
 START = datetime(2026, 6, 30, 8, 0, tzinfo=UTC)  # 10:00 in Berlin
 ROUND = timedelta(minutes=6)  # longer than the five-minute lease
-KILLING_ROUNDS = 5
+KILLING_ROUNDS = 6
 TENANT = "crash"
 
 pytestmark = pytest.mark.postgres
+_PASTDUE = (sys.executable, "-m", "pastdue", "--db")
 
 
 @pytest.fixture
@@ -67,11 +68,22 @@ def _worker(url: str, port: int, now: datetime) -> subprocess.Popen[bytes]:
         "PASTDUE_EMAIL_FROM": "billing@crash.example",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "pastdue", "--db", url, "--tenant", TENANT, "deliver", "--now", now.isoformat(), "--json"],
+        [*_PASTDUE, url, "--tenant", TENANT, "deliver", "--now", now.isoformat(), "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+
+
+def _sent(app: App) -> int:
+    return sum(1 for n in services.notices(app) if n.status == "sent")
+
+
+def _wait_for_progress(app: App, before: int) -> None:
+    """Until the workers of this round have sent something (or there is nothing left to send)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _sent(app) == before and before < NOTICES:
+        time.sleep(0.02)
 
 
 def duplicates_seen(received: Counter[str]) -> list[int]:
@@ -92,16 +104,19 @@ def test_killed_workers_lose_nothing_and_duplicate_at_most_once_per_kill(crash_d
     with smtp_sink() as sink:
         for round_number in range(40):
             now = START + ROUND * round_number
+            before = _sent(app)
             workers = [_worker(crash_db, sink.port, now) for _ in range(2)]
             if round_number < KILLING_ROUNDS:
-                time.sleep(rng.uniform(0.8, 2.5))
-                victim = rng.choice(workers)
-                if victim.poll() is None:
-                    victim.send_signal(signal.SIGKILL)
-                    kills += 1
+                # Kill both workers, each at its own random moment once sending is under way.
+                _wait_for_progress(app, before)
+                begun = time.monotonic()
+                for moment, victim in sorted(zip((rng.uniform(0.0, 0.8) for _ in workers), workers, strict=True)):
+                    time.sleep(max(0.0, moment - (time.monotonic() - begun)))
+                    if victim.poll() is None:
+                        victim.send_signal(signal.SIGKILL)
+                        kills += 1
             for worker in workers:
                 _out, errors = worker.communicate(timeout=300)
-                print(round_number, worker.returncode, _out.decode()[:300])
                 assert worker.returncode in (0, -signal.SIGKILL), errors.decode()
             left = [n for n in services.notices(app) if n.status not in FINAL]
             if round_number >= KILLING_ROUNDS and not left:
@@ -127,7 +142,7 @@ def test_killed_workers_lose_nothing_and_duplicate_at_most_once_per_kill(crash_d
         assert resent[message_id] >= extra
     # Nothing unresolved without being reported.
     listing = subprocess.run(
-        [sys.executable, "-m", "pastdue", "--db", crash_db, "--tenant", TENANT, "notices", "--status", "unknown", "--json"],
+        [*_PASTDUE, crash_db, "--tenant", TENANT, "notices", "--status", "unknown", "--json"],
         capture_output=True,
         check=True,
     )

@@ -315,15 +315,19 @@ class Deliverer:
         one ``sending``, so there is one commit per notice and never more than one notice
         whose outcome is not on record.
         """
-        unsettled: _Settlement | None = None
+        # Rendered first, so that the time a sent message waits for its outcome to be recorded
+        # (the window in which a crash makes a duplicate) is the send itself and no more.
+        messages: list[tuple[_Ready, OutgoingMessage]] = []
+        failed: list[_Settlement | None] = []
         for item in ready:
             try:
-                message = self._message(item)
+                messages.append((item, self._message(item)))
             except TemplateError as exc:
-                failed = _Settlement(item, Status.FAILED, {"error": str(exc)[:500]}, {"reason": str(exc)})
-                self._commit(clock(), summary, [unsettled, failed])
-                unsettled = None
-                continue
+                failed.append(_Settlement(item, Status.FAILED, {"error": str(exc)[:500]}, {"reason": str(exc)}))
+        if failed:
+            self._commit(clock(), summary, failed)
+        unsettled: _Settlement | None = None
+        for item, message in messages:
             held = self._commit(clock(), summary, [unsettled], sending=(item, message))
             unsettled = None
             if held:

@@ -76,12 +76,14 @@ def claim(
     """Lease up to ``limit`` due notices to ``owner``, oldest first."""
     raw = Raw(connection)
     if raw.pg:
+        # A materialised CTE picks the rows once; as a plain subquery the planner may run it
+        # again per row and claim far more than ``limit``.
         rows = raw.all(
-            f"UPDATE notices n SET status = 'claimed', lease_owner = ?, due_at = ? FROM ("
-            "SELECT id FROM notices WHERE tenant_id = ? AND status = 'pending' AND due_at <= ? "
-            "ORDER BY due_at, id LIMIT ? FOR UPDATE SKIP LOCKED) s "
-            f"WHERE n.tenant_id = ? AND n.id = s.id RETURNING {_prefixed('n.')}",
-            (owner, stamp(lease_until), tenant, stamp(now), limit, tenant),
+            "WITH picked AS MATERIALIZED (SELECT id FROM notices WHERE tenant_id = ? AND status = 'pending' "
+            "AND due_at <= ? ORDER BY due_at, id LIMIT ? FOR UPDATE SKIP LOCKED) "
+            "UPDATE notices n SET status = 'claimed', lease_owner = ?, due_at = ? FROM picked "
+            f"WHERE n.tenant_id = ? AND n.id = picked.id RETURNING {_prefixed('n.')}",
+            (tenant, stamp(now), limit, owner, stamp(lease_until), tenant),
         )
     else:
         rows = raw.all(
