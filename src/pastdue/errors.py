@@ -15,7 +15,8 @@ infrastructure, and form one tree::
     ├── TemplateError            a notice template is invalid, unsafe or names an unknown value
     └── DeliveryError            a channel could not hand a message over
         ├── TemporaryFailure     try again later (timeout, 429, 5xx, SMTP 4xx)
-        └── PermanentFailure     this contact will never work (SMTP 5xx, invalid number)
+        ├── PermanentFailure     this contact will never work (SMTP 5xx, invalid number)
+        └── MessageRejected      this message can never go out on this channel (too long)
 """
 
 from __future__ import annotations
@@ -105,3 +106,8 @@ class TemporaryFailure(DeliveryError):
 
 class PermanentFailure(DeliveryError):
     """The contact will never accept it (a hard bounce, an invalid number): mark it bad."""
+
+
+class MessageRejected(DeliveryError):
+    """The message itself is unsendable on the channel, whoever receives it: the notice fails,
+    the contact stays good."""

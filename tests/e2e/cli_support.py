@@ -48,6 +48,7 @@ def write_files(folder: Path, files: dict[str, str]) -> Path:
     """Write dedented text files into ``folder``; returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(dedent(text), encoding="utf-8")
     return folder
 

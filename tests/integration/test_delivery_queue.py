@@ -20,7 +20,7 @@ from pastdue.channels.base import OutgoingMessage, Receipt
 from pastdue.channels.recording import RecordingChannel
 from pastdue.core.delivery import ContactFlag
 from pastdue.core.model import HoldReason
-from pastdue.errors import PermanentFailure, ProblemsFound, TemporaryFailure
+from pastdue.errors import ConfigurationError, MessageRejected, PermanentFailure, ProblemsFound, TemporaryFailure
 from pastdue.policies import standard_policy_toml
 from pastdue.rendering import Renderer
 from pastdue.services import approvals, contacts
@@ -65,6 +65,11 @@ def ledger(
     path = folder / "policy.toml"
     path.write_text(policy or standard_policy_toml(), encoding="utf-8")
     services.apply_policy(app, path, make_default=True)
+
+
+def first_level(settings: str) -> str:
+    """The standard policy with its first level's channels and options replaced."""
+    return standard_policy_toml().replace('after_days = 1\nchannels = ["email"]', "after_days = 1\n" + settings)
 
 
 def invoice(iid: str, cid: str, due: date, amount: str = "100.00") -> list[object]:
@@ -156,9 +161,7 @@ def test_levels_that_need_approval_wait_for_a_person(
     app: App, tmp_path: Path, channels: dict[str, RecordingChannel]
 ) -> None:
     due = RUN_DAY - timedelta(days=1)
-    policy = standard_policy_toml().replace(
-        'after_days = 1\nchannels = ["email"]', 'after_days = 1\nchannels = ["email"]\nrequires_approval = true'
-    )
+    policy = first_level('channels = ["email"]\nrequires_approval = true')
     ledger(
         app,
         tmp_path,
@@ -245,9 +248,7 @@ def test_a_crash_while_sending_an_email_resends_it_with_the_same_message_id(
 def test_a_crash_while_sending_a_text_leaves_a_visible_unknown_for_a_person(
     app: App, tmp_path: Path, channels: dict[str, RecordingChannel]
 ) -> None:
-    policy = standard_policy_toml().replace(
-        'after_days = 1\nchannels = ["email"]', 'after_days = 1\nchannels = ["sms"]'
-    )
+    policy = first_level('channels = ["sms"]')
     ledger(app, tmp_path, [customer_row("c1")], [invoice("1", "c1", RUN_DAY - timedelta(days=1))], policy)
     services.run_dunning(app, RUN_DAY)
     with pytest.raises(Crash):
@@ -263,9 +264,7 @@ def test_a_crash_while_sending_a_text_leaves_a_visible_unknown_for_a_person(
 
 
 def test_a_level_on_an_unconfigured_channel_fails_visibly(app: App, tmp_path: Path) -> None:
-    policy = standard_policy_toml().replace(
-        'after_days = 1\nchannels = ["email"]', 'after_days = 1\nchannels = ["webhook"]'
-    )
+    policy = first_level('channels = ["webhook"]')
     ledger(app, tmp_path, [customer_row("c1")], [invoice("1", "c1", RUN_DAY - timedelta(days=1))], policy)
     services.run_dunning(app, RUN_DAY)
     summary: DeliverySummary = deliverer(app, {}).deliver(at(MORNING))
@@ -281,3 +280,31 @@ def test_an_opted_out_address_is_suppressed(app: App, tmp_path: Path, channels: 
     summary = deliverer(app, channels).deliver(at(MORNING))
     assert summary.outcomes["suppressed"] == 1
     assert statuses(app) == {"c1/email": "suppressed"}
+
+
+def test_a_text_that_can_never_be_sent_fails_without_blaming_the_number(app: App, tmp_path: Path) -> None:
+    policy = first_level('channels = ["sms"]')
+    ledger(app, tmp_path, [customer_row("c1")], [invoice("1", "c1", RUN_DAY - timedelta(days=1))], policy)
+    services.run_dunning(app, RUN_DAY)
+    sms = RecordingChannel("sms", fail_with=[MessageRejected("7 segments, 6 allowed")])
+
+    summary = deliverer(app, {"sms": sms}).deliver(at(MORNING))
+
+    assert summary.outcomes["failed"] == 1
+    assert statuses(app) == {"c1/sms": "failed"}
+    assert contacts.contact_flags(app) == []
+
+
+def test_wrong_settings_stop_the_pass_and_leave_every_notice_to_the_next(
+    app: App, tmp_path: Path, channels: dict[str, RecordingChannel]
+) -> None:
+    due = RUN_DAY - timedelta(days=1)
+    ledger(app, tmp_path, [customer_row("c1"), customer_row("c2")], [invoice("1", "c1", due), invoice("2", "c2", due)])
+    services.run_dunning(app, RUN_DAY)
+    broken = RecordingChannel("email", fail_with=[ConfigurationError("PASTDUE_EMAIL_URL: login refused")])
+
+    with pytest.raises(ConfigurationError):
+        deliverer(app, {"email": broken}).deliver(at(MORNING))
+
+    assert statuses(app) == {"c1/email": "pending", "c2/email": "pending"}
+    assert deliverer(app, channels).deliver(at(MORNING)).sent == {"email": 2}

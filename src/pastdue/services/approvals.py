@@ -3,6 +3,7 @@ notices whose outcome a crash left unknown. Every decision is audited with who m
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 from pastdue.bootstrap import App
@@ -37,7 +38,9 @@ def _decide(app: App, notice_id: str, expected: Status, to: Status, actor: str, 
             raise NotFound(f"notice {notice_id} does not exist")
         if current.status != expected:
             raise ProblemsFound([Problem(notice_id, None, "status", f"is {current.status}, not {expected.value}")])
-        values: dict[str, Any] = {"due_at": now} if to is Status.PENDING else {}
+        # Due from the notice's own day: a decision never delays it further.
+        queued_at = datetime.combine(current.created_on, time(0), tzinfo=UTC)
+        values: dict[str, Any] = {"due_at": min(now, queued_at)} if to is Status.PENDING else {}
         if to is Status.SENT:
             values["sent_at"] = now.isoformat()
         outbox.move(uow.connection, app.tenant, notice_id, to, owner=None, **values)

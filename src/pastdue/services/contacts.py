@@ -12,6 +12,7 @@ from pastdue.store import audit, outbox, policies
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import unit_of_work
 
+WINDOW_NAMES = ("email", "sms", "letter", "phone", "webhook", "calls")
 PROFILE_KEYS = ("name", "address", "email", "phone", "iban", "bic", "payment_url")
 
 
@@ -41,6 +42,8 @@ def set_profile(app: App, key: str, value: str, actor: str) -> None:
     """Set how the tenant presents itself (``name``, ``address``, ``iban``, ...) or a send
     window (``window.email = 09:00-18:00``)."""
     if key.startswith("window."):
+        if key.removeprefix("window.") not in WINDOW_NAMES:
+            raise ProblemsFound([Problem("profile", None, key, f"unknown window (known: {', '.join(WINDOW_NAMES)})")])
         if parse_window(value) is None:
             raise ProblemsFound(
                 [Problem("profile", None, key, 'must look like "08:00-20:00", "09:00-17:00 every" or "always"')]

@@ -15,14 +15,14 @@ import hashlib
 import os
 import random
 import socket
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,7 +47,14 @@ from pastdue.core.delivery import (
 from pastdue.core.notice import NoticeDocument
 from pastdue.core.policy import Policy
 from pastdue.core.send_window import ALWAYS, SendWindow, parse_window
-from pastdue.errors import DeliveryError, PermanentFailure, TemplateError, TemporaryFailure
+from pastdue.errors import (
+    ConfigurationError,
+    DeliveryError,
+    MessageRejected,
+    PermanentFailure,
+    TemplateError,
+    TemporaryFailure,
+)
 from pastdue.rendering import Renderer
 from pastdue.services.notice_document import Links, build_document, open_items, sender_from_profile
 from pastdue.store import audit, outbox
@@ -64,6 +71,7 @@ DEFAULT_WINDOWS: Mapping[str, SendWindow] = {
     "letter": ALWAYS,  # printed and posted in office hours anyway
     "phone": ALWAYS,  # a task for a collector; the call window travels with the task
     "webhook": ALWAYS,
+    "calls": SendWindow(time(9), time(18)),  # when collectors should call, printed on each phone task
 }
 
 
@@ -99,6 +107,8 @@ class _Settlement:
     outcome: str = ""
     due_at: datetime | None = None
     bad_contact: bool = False
+    stop: Exception | None = None
+    """Raised after recording: the pass cannot go on (the settings are wrong)."""
 
 
 @dataclass(slots=True)
@@ -159,13 +169,14 @@ class Deliverer:
         self.rng = rng or random.Random()
         self._policies: dict[tuple[str, int], Policy | None] = {}
         self._connection: Connection | None = None
+        self._call_window = DEFAULT_WINDOWS["calls"].describe()
 
     # --- the pass --------------------------------------------------------------------
 
     def deliver(self, now: Callable[[], datetime] | None = None, limit: int | None = None) -> DeliverySummary:
         """Send everything due at ``now()``; returns when nothing due is left (or ``limit`` sent)."""
         clock = now or self.app.clock
-        started = time.perf_counter()
+        started = perf_counter()
         summary = DeliverySummary()
         with self.app.engine.connect() as self._connection:
             self.recover(clock(), summary)
@@ -177,7 +188,7 @@ class Deliverer:
                 self._send_all(ready, clock, summary)
                 handled += len(ready)
         self._connection = None
-        summary.elapsed_s = time.perf_counter() - started
+        summary.elapsed_s = perf_counter() - started
         return summary
 
     @contextmanager
@@ -204,6 +215,7 @@ class Deliverer:
             sender = sender_from_profile(profile, tenant)
             links = Links(self.app.settings.base_url, self._link_secret(profile))
             windows = _windows(profile)
+            self._call_window = windows["calls"].describe()
             events: list[AuditEvent] = []
             ready: list[_Ready] = []
             for queued in claimed:
@@ -330,18 +342,37 @@ class Deliverer:
         for item, message in messages:
             held = self._commit(clock(), summary, [unsettled], sending=(item, message))
             unsettled = None
-            if held:
-                unsettled = self._send(item, message, clock())
-            else:
+            if not held:
                 summary.outcomes["lease_lost"] += 1
+                continue
+            unsettled = self._send(item, message, clock())
+            if unsettled.stop is not None:
+                self._commit(clock(), summary, [unsettled])
+                self._release(ready, clock())
+                raise unsettled.stop
         if unsettled is not None:
             self._commit(clock(), summary, [unsettled])
+
+    def _release(self, ready: list[_Ready], now: datetime) -> None:
+        """Give back what this worker still holds, for the next pass to take."""
+        with self._transaction() as uow:
+            for item in ready:
+                outbox.release(uow.connection, self.app.tenant, item.queued.id, self.owner, now)
+            uow.commit()
 
     def _send(self, item: _Ready, message: OutgoingMessage, now: datetime) -> _Settlement:
         """Hand one message to its channel, outside any transaction; say what to record."""
         attempts = item.queued.attempts + 1
         try:
             receipt = self.channels[item.channel].send(message)
+        except ConfigurationError as exc:
+            # Nothing can be sent until someone fixes the settings: put the notice back
+            # untouched and stop the pass with the error.
+            return _Settlement(
+                item, Status.PENDING, {"error": str(exc)[:500]}, None, outcome="not_sent", due_at=now, stop=exc
+            )
+        except MessageRejected as exc:
+            return _Settlement(item, Status.FAILED, {"error": str(exc)[:500]}, {"reason": str(exc)})
         except PermanentFailure as exc:
             if item.contact and item.channel in ADDRESSED:
                 # The next check picks another contact, or another channel of the level.
@@ -462,7 +493,7 @@ class Deliverer:
             "invoices": ", ".join(line.number for line in document.items),
         }
         if item.channel == "phone":
-            metadata["call_window"] = "09:00-18:00"
+            metadata["call_window"] = self._call_window
         return OutgoingMessage(
             notice_id=document.notice_id,
             channel=item.channel,

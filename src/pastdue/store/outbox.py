@@ -147,6 +147,15 @@ def move(
     return raw.run(sql, params) == 1
 
 
+def release(connection: Connection, tenant: str, notice_id: str, owner: str, now: datetime) -> None:
+    """Hand a claimed (not yet sending) notice back to the queue, due at once."""
+    Raw(connection).run(
+        "UPDATE notices SET status = 'pending', lease_owner = NULL, due_at = ? WHERE tenant_id = ? AND id = ? "
+        "AND lease_owner = ? AND status = 'claimed'",
+        (stamp(now), tenant, notice_id, owner),
+    )
+
+
 def relaxed_commit(connection: Connection) -> None:
     """Let PostgreSQL acknowledge this transaction's commit before it reaches the disk.
 
