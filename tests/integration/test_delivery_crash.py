@@ -22,10 +22,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from channel_servers import smtp_sink
 from store_support import write_ledger
 
 from conftest import create_postgres_database, drop_postgres_database
+from local_servers import smtp_sink
 from pastdue import services
 from pastdue.bootstrap import App, build
 from pastdue.core.delivery import FINAL

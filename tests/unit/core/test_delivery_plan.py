@@ -52,7 +52,7 @@ def test_with_every_contact_bad_the_notice_moves_to_the_next_channel_of_its_leve
     facts = replace(
         EMAIL,
         level_channels=("email", "letter"),
-        flags={a: ContactFlag.BAD for a in EMAIL.contacts},
+        flags=dict.fromkeys(EMAIL.contacts, ContactFlag.BAD),
     )
     decided = plan(facts, NOW)
     assert (decided.step, decided.channel) == (Step.SWITCH, "letter")
@@ -63,7 +63,7 @@ def test_a_channel_already_covered_in_the_same_run_is_not_a_fallback() -> None:
         EMAIL,
         level_channels=("email", "letter"),
         channels_taken=frozenset({"letter"}),
-        flags={a: ContactFlag.BAD for a in EMAIL.contacts},
+        flags=dict.fromkeys(EMAIL.contacts, ContactFlag.BAD),
     )
     decided = plan(facts, NOW)
     assert decided.step is Step.SUPPRESS
@@ -71,7 +71,7 @@ def test_a_channel_already_covered_in_the_same_run_is_not_a_fallback() -> None:
 
 
 def test_opted_out_and_missing_contacts_are_suppressed_with_their_reason() -> None:
-    opted = replace(EMAIL, flags={a: ContactFlag.OPTED_OUT for a in EMAIL.contacts})
+    opted = replace(EMAIL, flags=dict.fromkeys(EMAIL.contacts, ContactFlag.OPTED_OUT))
     assert plan(opted, NOW).reason == "opted out of email"
     assert plan(replace(EMAIL, contacts=()), NOW).reason == "no email contact"
 
