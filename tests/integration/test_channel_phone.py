@@ -72,3 +72,11 @@ def test_a_missing_call_window_is_left_empty_for_the_collector(tmp_path: Path) -
 
     task = json.loads(Path(receipt.provider_id).read_text(encoding="utf-8"))
     assert (task["timezone"], task["call_window"]) == ("", "")
+
+
+def test_a_task_can_be_looked_up_after_a_crash(tmp_path: Path) -> None:
+    channel = PhoneTaskChannel(tmp_path)
+    message = notice(channel="phone", to="+4930123456")
+    assert channel.lookup(message) is None
+    receipt = channel.send(message)
+    assert channel.lookup(message) == receipt

@@ -17,6 +17,7 @@ from store_support import customer_row, write_ledger
 from pastdue import services
 from pastdue.bootstrap import App
 from pastdue.channels.base import OutgoingMessage, Receipt
+from pastdue.channels.phone import PhoneTaskChannel
 from pastdue.channels.recording import RecordingChannel
 from pastdue.core.delivery import ContactFlag
 from pastdue.core.model import HoldReason
@@ -308,3 +309,28 @@ def test_wrong_settings_stop_the_pass_and_leave_every_notice_to_the_next(
 
     assert statuses(app) == {"c1/email": "pending", "c2/email": "pending"}
     assert deliverer(app, channels).deliver(at(MORNING)).sent == {"email": 2}
+
+
+class CrashAfterWriting(PhoneTaskChannel):
+    def send(self, message: OutgoingMessage) -> Receipt:
+        super().send(message)
+        raise Crash
+
+
+def test_a_crash_after_a_phone_task_was_written_is_settled_by_looking_for_it(app: App, tmp_path: Path) -> None:
+    ledger(
+        app,
+        tmp_path,
+        [customer_row("c1")],
+        [invoice("1", "c1", RUN_DAY - timedelta(days=1))],
+        first_level('channels = ["phone"]'),
+    )
+    services.run_dunning(app, RUN_DAY)
+    with pytest.raises(Crash):
+        deliverer(app, {"phone": CrashAfterWriting(tmp_path / "tasks")}).deliver(at(MORNING))
+
+    later = deliverer(app, {"phone": PhoneTaskChannel(tmp_path / "tasks")}).deliver(at(MORNING + timedelta(minutes=6)))
+
+    assert later.outcomes["sent_per_provider"] == 1 and later.sent == {}
+    assert statuses(app) == {"c1/phone": "sent"}
+    assert len(list((tmp_path / "tasks").glob("*.json"))) == 1

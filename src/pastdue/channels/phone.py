@@ -55,5 +55,10 @@ class PhoneTaskChannel:
         write_atomically(path, json_bytes(call_task(message)))
         return Receipt(provider_id=str(path))
 
+    def lookup(self, message: OutgoingMessage) -> Receipt | None:
+        """The task exists once its file does (files appear whole): a crash can be settled by looking."""
+        path = notice_path(self.folder, message.notice_id, ".json")
+        return Receipt(provider_id=str(path)) if path.is_file() else None
+
     def close(self) -> None:
         """Nothing stays open between tasks."""
