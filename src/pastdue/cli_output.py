@@ -84,6 +84,13 @@ def print_explanation(out: Console, explanation: Explanation) -> None:
                 f"{event['as_of']}  {event['act']:<7} {event['reason']:<14} {event['detail']}  [{policy}]",
                 markup=False,
             )
+        elif event["kind"] == "delivery":
+            reason = event.get("reason") or event.get("contact") or ""
+            out.print(
+                f"{event['at'][:10]}  {'notice':<7} {event['channel']} level {event['level']}: {event['outcome']}"
+                + (f" ({reason})" if reason else ""),
+                markup=False,
+            )
         else:
             details = json.dumps({k: v for k, v in event.items() if k not in _HEADER})
             out.print(

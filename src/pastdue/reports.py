@@ -37,10 +37,12 @@ def explain(app: App, number: str, as_of: date | None = None) -> Explanation:
         # Read to the end: an abandoned generator leaves PostgreSQL's server-side cursor open.
         (row,) = queries.list_invoices(connection, app.tenant, number=number)
         result = Explanation(row)
-        for event in audit.events_for(connection, app.tenant, [invoice_id, customer_id]):
+        # The notices that carried this invoice: their deliveries belong to its story.
+        notice_ids = queries.notices_of_invoice(connection, app.tenant, invoice_id)
+        for event in audit.events_for(connection, app.tenant, [invoice_id, customer_id, *notice_ids]):
             payload = json.loads(event.payload)
             if event.kind != "decision":
-                if event.subject == invoice_id:
+                if event.subject == invoice_id or event.subject in notice_ids:
                     result.history.append({"seq": event.seq, "at": event.at, "kind": event.kind, **payload})
                 continue
             if as_of is not None and payload["as_of"] > as_of.isoformat():

@@ -62,6 +62,7 @@ def test_deliver_sends_one_localized_email_per_customer_and_nothing_more_the_sec
     assert cobb["Message-ID"] == notices["C3"]["message_id"]
     assert notices["C1"]["message_id"].endswith("@supplier.example>")
     assert "intact" in after_run("audit", "verify").stdout
+    assert "notice  email level 1: sent (ap@acme.example)" in after_run("explain", "INV-1001").stdout
 
 
 def test_a_level_that_needs_approval_is_sent_only_once_approved(loaded: Cli, sink: SmtpSink, tmp_path: Path) -> None:

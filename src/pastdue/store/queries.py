@@ -161,3 +161,14 @@ def list_notices(
         )
         for r in rows
     ]
+
+
+def notices_of_invoice(connection: Connection, tenant: str, invoice_id: str) -> list[str]:
+    """Ids of the notices that named the invoice, one per level it reached with a notice."""
+    raw = Raw(connection)
+    rows = raw.all(
+        "SELECT notice_id FROM dunning_actions WHERE tenant_id = ? AND invoice_id = ? AND notice_id IS NOT NULL "
+        "ORDER BY level",
+        (tenant, invoice_id),
+    )
+    return [row[0] for row in rows]
