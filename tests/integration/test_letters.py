@@ -289,3 +289,13 @@ def test_a_letter_without_its_sidecar_stops_the_batch(letter_day: Path) -> None:
     (letter_day / "2026-06-30" / "N-0200.json").unlink()
     with pytest.raises(StoreError, match="N-0200"):
         build_print_batch(letter_day, DAY)
+
+
+def test_a_letter_can_be_looked_up_after_a_crash(tmp_path: Path) -> None:
+    channel = LetterChannel(tmp_path)
+    letter = message(CUSTOMERS[0], "n-lookup")
+    probe = replace(letter, html="", postal_address=(), recipient_name="")  # what the queue still knows
+    assert channel.lookup(probe) is None
+    receipt = channel.send(letter)
+    found = channel.lookup(probe)
+    assert found is not None and found.provider_id == receipt.provider_id

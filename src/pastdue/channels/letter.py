@@ -70,13 +70,19 @@ class LetterChannel:
                 results.append(error)
         return results
 
+    def lookup(self, message: OutgoingMessage) -> Receipt | None:
+        """A letter exists once its PDF does (written last, atomically): after a crash the
+        queue looks instead of guessing, so a letter is neither lost nor printed twice."""
+        _day, pdf_path = self._destination(message, need_content=False)
+        return Receipt(str(pdf_path), "found after an interrupted send") if pdf_path.is_file() else None
+
     def close(self) -> None:
         """Nothing to release: every letter is written and closed as it is sent."""
 
-    def _destination(self, message: OutgoingMessage) -> tuple[date, Path]:
-        if not any(line.strip() for line in message.postal_address):
+    def _destination(self, message: OutgoingMessage, *, need_content: bool = True) -> tuple[date, Path]:
+        if need_content and not any(line.strip() for line in message.postal_address):
             raise PermanentFailure(f"notice {message.notice_id}: no postal address")
-        if not message.html.strip():
+        if need_content and not message.html.strip():
             raise PermanentFailure(f"notice {message.notice_id}: no letter HTML to print")
         day = self._day(message)
         try:
