@@ -65,7 +65,7 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
         database_url=f"sqlite:///{database}",
         tenant="demo",
         email_url=f"file://{(outbox / 'email').resolve()}",
-        email_from="billing@demo-supplies.example",
+        email_from="Demo Supplies GmbH <billing@demo-supplies.example>",
         sms_url=f"file://{(outbox / 'sms').resolve()}",
         letter_dir=str(outbox / "letters"),
         phone_dir=str(outbox / "phone"),
@@ -131,9 +131,8 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
     out.print(f"  letters (PDF):   {letters}  in {outbox / 'letters'}")
     for batch in batches:
         if batch is not None:
-            out.print(
-                f"  print batch:     {batch.pdf} ({batch.letters} letters, {batch.pages} pages) + {batch.manifest.name}"
-            )
+            size = f"{batch.letters} letter(s), {batch.pages} page(s)"
+            out.print(f"  print batch:     {batch.pdf} ({size}) + {batch.manifest.name}")
     tasks = sorted((outbox / "phone").glob("*.json"))
     out.print(f"  phone tasks:     {len(tasks)}  in {outbox / 'phone'}")
     for task in tasks[:5]:

@@ -5,9 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 from cli_support import AS_OF, Cli
+from pypdf import PdfReader
+
+from pastdue.errors import ConfigurationError
+from pastdue.pdf import check_pdf_support
 
 pytest_plugins = ["cli_fixtures"]
 
@@ -72,6 +78,10 @@ def test_audit_verify_counts_the_events_of_an_intact_chain(after_run: Cli) -> No
 
 
 def test_demo_builds_runs_and_summarises_a_sample_ledger(cli: Cli, tmp_path: Path) -> None:
+    try:
+        check_pdf_support()
+    except ConfigurationError as missing:
+        pytest.skip(f"the demo prints letters: {missing}")
     folder = tmp_path / "demo"
 
     out = cli("demo", "--dir", str(folder), "--invoices", "300", "--as-of", AS_OF).stdout
@@ -85,3 +95,16 @@ def test_demo_builds_runs_and_summarises_a_sample_ledger(cli: Cli, tmp_path: Pat
     assert "audit chain intact: " in out
     assert (folder / "pastdue.db").is_file()
     assert not (tmp_path / "pastdue.db").exists()  # the demo leaves the --db database alone
+
+    outbox = folder / "outbox"
+    assert f"Delivered into {outbox.resolve()}" in out.replace("\n", "")
+    emails = sorted((outbox / "email").glob("*.eml"))
+    assert emails
+    first = message_from_bytes(emails[0].read_bytes(), policy=default)
+    assert first["Message-ID"] and first["From"].addresses[0].display_name == "Demo Supplies GmbH"
+    letters = [p for p in (outbox / "letters").glob("*/*.pdf") if not p.name.startswith("print-batch")]
+    batches = sorted((outbox / "letters").glob("*/print-batch-*.pdf"))
+    assert letters and batches
+    assert sum(len(PdfReader(b).pages) for b in batches) >= len(letters)
+    assert all(b.with_suffix(".csv").is_file() for b in batches)
+    assert list((outbox / "phone").glob("*.json"))

@@ -66,6 +66,9 @@ def render_email(message: OutgoingMessage, sender: str, *, date: datetime | None
         b"Auto-Submitted: auto-generated",
         _header("X-Pastdue-Notice", _text(message.notice_id)),
     ]
+    language = message.metadata.get("language", "")
+    if language.isascii() and language.replace("-", "").isalnum():
+        headers.append(_header("Content-Language", [language]))  # RFC 3282: what the text is written in
     if message.unsubscribe_url:
         # RFC 8058 one-click unsubscribe, which large mailbox providers require of bulk senders.
         url = quote(message.unsubscribe_url, safe=":/?#[]@!$&'()*+,;=%~")
