@@ -9,6 +9,7 @@ from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
+import pytest
 from cli_support import AS_OF, Cli
 from pypdf import PdfReader
 
