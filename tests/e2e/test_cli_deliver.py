@@ -108,3 +108,28 @@ def test_templates_can_be_listed_shown_and_checked(cli: Cli, tmp_path: Path) -> 
     assert any(p.startswith("email/body.txt:1") for p in problems)
     assert any(p.startswith("email/subject.txt") for p in problems)
     assert any(p.startswith("email/unknown.txt") for p in problems)
+
+
+def test_worker_runs_and_delivers_until_nothing_is_left(loaded: Cli, sink: SmtpSink) -> None:
+    loaded("worker", "--now", NOW, "--until-idle")
+    assert sorted(r.rcpt_tos[0] for r in sink.received) == ["ap@acme.example", "ap@cobb.example"]
+    assert {n["status"] for n in loaded.json("notices", "--json")} == {"sent"}
+
+
+def test_an_opted_out_address_gets_nothing_and_the_profile_signs_the_notice(after_run: Cli, sink: SmtpSink) -> None:
+    after_run("contacts", "opt-out", "ap@cobb.example", "--note", "asked by phone")
+    after_run("profile", "set", "name", "Supplier AG")
+    after_run("profile", "set", "iban", "DE89 3704 0044 0532 0130 00")
+    after_run("profile", "set", "window.email", "25:00-26:00", expect=1)
+    after_run("profile", "set", "colour", "blue", expect=1)
+
+    summary = after_run.json("deliver", "--now", NOW, "--json")
+
+    assert summary["sent"] == 1 and summary["outcomes"]["suppressed"] == 1
+    [received] = sink.received
+    text = received.message().get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Supplier AG" in text and "DE89 3704 0044 0532 0130 00" in text
+    flags = after_run.json("contacts", "list", "--json")
+    assert [(f["address"], f["flag"]) for f in flags] == [("ap@cobb.example", "opted_out")]
+    profile = after_run.json("profile", "show")
+    assert profile["name"] == "Supplier AG" and "link_secret" not in profile
