@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pastdue.core.calendar import Calendar
 from pastdue.core.send_window import ALWAYS, SendWindow, parse_window
@@ -97,3 +99,19 @@ def test_naive_times_are_refused() -> None:
 )
 def test_window_specs_parse_or_are_refused(spec: str, expected: SendWindow | None) -> None:
     assert parse_window(spec) == expected
+
+
+ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "America/Sao_Paulo", "UTC"]
+
+
+@given(
+    st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)),
+    st.sampled_from(ZONES),
+)
+def test_the_window_found_is_never_in_the_past_and_is_open_then(now: datetime, zone_name: str) -> None:
+    zone = ZoneInfo(zone_name)
+    opens = WINDOW.next_open(now, zone, WEEKDAYS)
+    assert opens >= now
+    assert WINDOW.next_open(opens, zone, WEEKDAYS) == opens
+    local = opens.astimezone(zone)
+    assert local.weekday() < 5 and time(8) <= local.time() < time(20)
