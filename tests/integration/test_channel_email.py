@@ -47,9 +47,12 @@ def sink() -> Iterator[SmtpSink]:
         yield server
 
 
-@pytest.fixture
-def channel(sink: SmtpSink) -> Iterator[SmtpChannel]:
-    smtp = SmtpChannel("127.0.0.1", sink.port, sender=SENDER, local_hostname="pastdue.test", clock=clock)
+@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelined"])
+def channel(sink: SmtpSink, request: pytest.FixtureRequest) -> Iterator[SmtpChannel]:
+    """Every behaviour holds with MAIL, RCPT and DATA sent one by one and pipelined (RFC 2920)."""
+    smtp = SmtpChannel(
+        "127.0.0.1", sink.port, sender=SENDER, local_hostname="pastdue.test", clock=clock, pipelining=request.param
+    )
     yield smtp
     smtp.close()
 
