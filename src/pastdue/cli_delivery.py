@@ -19,6 +19,7 @@ import typer
 
 from pastdue import bootstrap, services
 from pastdue.bootstrap import App
+from pastdue.channels.recording import RecordingChannel
 from pastdue.cli import Json, _app, _ready, app, err, handled, out
 from pastdue.core.delivery import ContactFlag, Status
 from pastdue.core.policy import CHANNELS
@@ -64,13 +65,17 @@ def _actor(by: str | None) -> str:
         return "cli"
 
 
-def _deliverer(application: App) -> Deliverer:
+def _deliverer(application: App, *, dry_run: bool = False) -> Deliverer:
     settings = application.settings
+    channels = bootstrap.delivery_channels(settings)
+    if dry_run:
+        channels = {name: RecordingChannel(name) for name in channels}
     return Deliverer(
         application,
-        bootstrap.delivery_channels(settings),
+        channels,
         bootstrap.renderer(settings),
         email_domain=bootstrap.email_domain(settings),
+        dry_run=dry_run,
     )
 
 
@@ -113,16 +118,41 @@ def deliver(
     ctx: typer.Context,
     now: Now = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Stop after this many notices.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Render what is due and list it; send and change nothing.")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Send what is due through the configured channels, then stop."""
     application = _ready(ctx)
-    deliverer = _deliverer(application)
+    deliverer = _deliverer(application, dry_run=dry_run)
     try:
-        summary = _deliver_once(application, deliverer, _parse_now(now), limit)
+        if dry_run:
+            moment = _parse_now(now)
+            summary = deliverer.deliver((lambda: moment) if moment else None, limit)
+        else:
+            summary = _deliver_once(application, deliverer, _parse_now(now), limit)
     finally:
         _close(deliverer)
-    _print_summary(summary, as_json)
+    if dry_run:
+        _print_dry_run(deliverer, summary, as_json)
+    else:
+        _print_summary(summary, as_json)
+
+
+def _print_dry_run(deliverer: Deliverer, summary: DeliverySummary, as_json: bool) -> None:
+    would = [
+        {"notice_id": m.notice_id, "channel": m.channel, "customer_id": m.customer_id, "to": m.to, "subject": m.subject}
+        for channel in deliverer.channels.values()
+        if isinstance(channel, RecordingChannel)
+        for m in channel.sent
+    ]
+    if as_json:
+        print(json.dumps({**summary.as_json(), "dry_run": True, "would_send": would}))
+        return
+    for row in would:
+        out.print(f"{row['channel']:<7} {row['to'] or row['customer_id']:<40} {row['subject']}", markup=False)
+    out.print(f"dry run: {len(would)} notice(s) would be sent; nothing was sent or changed", markup=False)
 
 
 @app.command()

@@ -133,3 +133,15 @@ def test_an_opted_out_address_gets_nothing_and_the_profile_signs_the_notice(afte
     assert [(f["address"], f["flag"]) for f in flags] == [("ap@cobb.example", "opted_out")]
     profile = after_run.json("profile", "show")
     assert profile["name"] == "Supplier AG" and "link_secret" not in profile
+
+
+def test_a_dry_run_lists_what_would_be_sent_and_changes_nothing(after_run: Cli, sink: SmtpSink) -> None:
+    before = after_run.json("notices", "--json")
+
+    dry = after_run.json("deliver", "--now", NOW, "--dry-run", "--json")
+
+    assert dry["dry_run"] is True and dry["sent"] == 2
+    assert sorted(m["to"] for m in dry["would_send"]) == ["ap@acme.example", "ap@cobb.example"]
+    assert sink.received == []
+    assert after_run.json("notices", "--json") == before
+    assert after_run.json("deliver", "--now", NOW, "--json")["sent"] == 2

@@ -120,6 +120,11 @@ class _Ready:
     attach_letter: NoticeDocument | None
 
 
+class _DryRun(UnitOfWork):
+    def commit(self) -> None:
+        self.committed = True
+
+
 def crash_rule(channel: Channel) -> CrashRule:
     if isinstance(channel, Lookup):
         return CrashRule.ASK
@@ -158,8 +163,12 @@ class Deliverer:
         batch: int = CLAIM_BATCH,
         lease: timedelta = LEASE,
         rng: random.Random | None = None,
+        dry_run: bool = False,
     ) -> None:
+        """``dry_run``: do everything in one transaction that is rolled back at the end; give
+        it recording channels to see what would have been sent."""
         self.app = app
+        self.dry_run = dry_run
         self.channels = channels
         self.renderer = renderer
         self.email_domain = email_domain
@@ -179,6 +188,8 @@ class Deliverer:
         started = perf_counter()
         summary = DeliverySummary()
         with self.app.engine.connect() as self._connection:
+            if self.dry_run:
+                self._connection.begin()
             self.recover(clock(), summary)
             handled = 0
             while limit is None or handled < limit:
@@ -187,13 +198,17 @@ class Deliverer:
                     break
                 self._send_all(ready, clock, summary)
                 handled += len(ready)
+            if self.dry_run:
+                self._connection.rollback()
         self._connection = None
         summary.elapsed_s = perf_counter() - started
         return summary
 
     @contextmanager
     def _transaction(self) -> Iterator[UnitOfWork]:
-        if self._connection is not None:
+        if self.dry_run and self._connection is not None:
+            yield _DryRun(self._connection)  # the pass's one transaction, rolled back at its end
+        elif self._connection is not None:
             with transaction(self._connection) as uow:
                 yield uow
         else:
