@@ -12,16 +12,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from store_support import customer_row, write_ledger
+from pypdf import PdfReader
+from store_support import CUSTOMERS_HEADER, customer_row, write_ledger
 
 from pastdue import services
 from pastdue.bootstrap import App
 from pastdue.channels.base import OutgoingMessage, Receipt
+from pastdue.channels.letter import LetterChannel
 from pastdue.channels.phone import PhoneTaskChannel
 from pastdue.channels.recording import RecordingChannel
 from pastdue.core.delivery import ContactFlag
 from pastdue.core.model import HoldReason
 from pastdue.errors import ConfigurationError, MessageRejected, PermanentFailure, ProblemsFound, TemporaryFailure
+from pastdue.pdf import check_pdf_support
 from pastdue.policies import standard_policy_toml
 from pastdue.rendering import Renderer
 from pastdue.services import approvals, contacts
@@ -334,3 +337,33 @@ def test_a_crash_after_a_phone_task_was_written_is_settled_by_looking_for_it(app
     assert later.outcomes["sent_per_provider"] == 1 and later.sent == {}
     assert statuses(app) == {"c1/phone": "sent"}
     assert len(list((tmp_path / "tasks").glob("*.json"))) == 1
+
+
+def test_a_level_with_a_letter_and_an_email_sends_both_and_attaches_the_letter(app: App, tmp_path: Path) -> None:
+    try:
+        check_pdf_support()
+    except ConfigurationError as missing:
+        pytest.skip(str(missing))
+    customer = [*customer_row("c1"), "Hauptstraße 5", "10115", "Berlin"]
+    write_ledger(
+        tmp_path / "ledger",
+        customers=[customer],
+        invoices=[invoice("1", "c1", RUN_DAY - timedelta(days=1))],
+        customers_header=[*CUSTOMERS_HEADER, "street", "postal_code", "city"],
+    )
+    services.import_ledger(app, [tmp_path / "ledger"])
+    (tmp_path / "policy.toml").write_text(first_level('channels = ["letter", "email"]'), encoding="utf-8")
+    services.apply_policy(app, tmp_path / "policy.toml", make_default=True)
+    services.run_dunning(app, RUN_DAY)
+    email = RecordingChannel("email")
+    letters = LetterChannel(tmp_path / "letters")
+
+    summary = deliverer(app, {"email": email, "letter": letters}).deliver(at(MORNING))
+
+    assert summary.sent == {"email": 1, "letter": 1}
+    [message] = email.sent
+    [attachment] = message.attachments
+    assert attachment.content_type == "application/pdf" and attachment.data.startswith(b"%PDF")
+    [pdf] = (tmp_path / "letters" / RUN_DAY.isoformat()).glob("*.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "Hauptstraße 5" in text and "INV-1" in text and "100,00" in text
