@@ -179,6 +179,7 @@ class Deliverer:
         self._policies: dict[tuple[str, int], Policy | None] = {}
         self._connection: Connection | None = None
         self._call_window = DEFAULT_WINDOWS["calls"].describe()
+        self._crash_rules: dict[str, CrashRule] = {}
 
     # --- the pass --------------------------------------------------------------------
 
@@ -187,22 +188,30 @@ class Deliverer:
         clock = now or self.app.clock
         started = perf_counter()
         summary = DeliverySummary()
-        with self.app.engine.connect() as self._connection:
-            if self.dry_run:
-                self._connection.begin()
-            self.recover(clock(), summary)
-            handled = 0
-            while limit is None or handled < limit:
-                ready = self._claim(clock(), summary)
-                if ready is None:
-                    break
-                self._send_all(ready, clock, summary)
-                handled += len(ready)
-            if self.dry_run:
-                self._connection.rollback()
-        self._connection = None
+        with self.app.engine.connect() as connection:
+            self._connection = connection
+            outbox.relax_commits(connection, True)
+            try:
+                if self.dry_run:
+                    connection.begin()
+                self._pass(clock, limit, summary)
+            finally:
+                self._connection = None
+                if connection.in_transaction():
+                    connection.rollback()  # a dry run, or a pass that failed half-way
+                outbox.relax_commits(connection, False)
         summary.elapsed_s = perf_counter() - started
         return summary
+
+    def _pass(self, clock: Callable[[], datetime], limit: int | None, summary: DeliverySummary) -> None:
+        self.recover(clock(), summary)
+        handled = 0
+        while limit is None or handled < limit:
+            ready = self._claim(clock(), summary)
+            if ready is None:
+                break
+            self._send_all(ready, clock, summary)
+            handled += len(ready)
 
     @contextmanager
     def _transaction(self) -> Iterator[UnitOfWork]:
@@ -426,11 +435,13 @@ class Deliverer:
         held = True
         with self._transaction() as uow:
             connection = uow.connection
-            if sending is None or crash_rule(self.channels[sending[0].channel]) is CrashRule.RESEND:
-                # Only a database crash could lose this commit, and then the worst case is a
-                # resend with the same Message-ID; a mark before a channel that must never
-                # resend blindly is always flushed to disk.
-                outbox.relaxed_commit(connection)
+            if sending is not None and self._crash_rule(sending[0].channel) is CrashRule.UNKNOWN:
+                # The pass's connection acknowledges commits before they reach the disk: only a
+                # database crash could lose one, and then the notice is sent again, which e-mail
+                # (same Message-ID), webhooks and gateways (same idempotency key) and files (same
+                # name) make harmless. A mark before a channel that can neither deduplicate nor
+                # be asked is flushed to disk all the same.
+                outbox.durable_commit(connection)
             events: list[AuditEvent] = []
             for settlement in settlements:
                 if settlement is not None:
@@ -560,7 +571,7 @@ class Deliverer:
                     summary.outcomes["lease_expired"] += 1
                     continue
                 channel = self.channels.get(queued.channel)
-                rule = crash_rule(channel) if channel is not None else CrashRule.UNKNOWN
+                rule = self._crash_rule(queued.channel) if channel is not None else CrashRule.UNKNOWN
                 if rule is CrashRule.RESEND:
                     outbox.move(
                         connection,
@@ -643,6 +654,12 @@ class Deliverer:
         if key not in self._policies:
             self._policies[key] = policy_version(connection, self.app.tenant, *key)
         return self._policies[key]
+
+    def _crash_rule(self, channel: str) -> CrashRule:
+        rule = self._crash_rules.get(channel)
+        if rule is None:  # isinstance on a runtime Protocol is slow: once per channel
+            rule = self._crash_rules[channel] = crash_rule(self.channels[channel])
+        return rule
 
     def _link_secret(self, profile: Mapping[str, Any]) -> str:
         # Every tenant is created with a random secret in its profile; the setting overrides it.

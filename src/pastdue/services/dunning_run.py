@@ -21,6 +21,9 @@ from pastdue.store import audit, dunning, policies
 from pastdue.store.database import is_postgres
 
 RUN_BATCH_INVOICES = 100_000
+# A run that queues this many notices changes the tables enough for PostgreSQL's planner
+# to need new statistics (the delivery queue's plans depend on them).
+STATISTICS_AFTER_NOTICES = 10_000
 
 
 @dataclass
@@ -89,6 +92,8 @@ def run_dunning(app: App, as_of: date, *, dry_run: bool = False, progress: Progr
                 done += len(chunk)
                 if progress:
                     progress(done, len(due))
+            if not dry_run and summary.notices >= STATISTICS_AFTER_NOTICES:
+                dunning.refresh_statistics(connection)
             levels = dunning.level_counts(connection, app.tenant)
             top = max([len(p.levels) for p in known.values()] + list(levels))
             summary.by_level = {str(n): levels.get(n, 0) for n in range(1, top + 1)}

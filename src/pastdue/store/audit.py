@@ -68,6 +68,8 @@ def append(connection: Connection, tenant: str, events: Iterable[AuditEvent], at
         prev = digest
     if len(rows) > _COPY_FROM:
         raw.insert("audit_events", _EVENT_COLUMNS, rows)
+    elif len(rows) == 1:  # one statement, one round trip (executemany pipelines, at a cost)
+        raw.run(f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({raw.marks(9)})", rows[0])
     else:
         raw.many(f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({raw.marks(9)})", rows)
     raw.run("UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ?", (seq, prev, tenant))

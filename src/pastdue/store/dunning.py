@@ -360,3 +360,10 @@ def level_counts(connection: Connection, tenant: str) -> dict[int, int]:
     raw = Raw(connection)
     rows = raw.all(f"SELECT level, COUNT(*) FROM invoices WHERE tenant_id = ? AND {OPEN} GROUP BY level", (tenant,))
     return {int(level): int(n) for level, n in rows}
+
+
+def refresh_statistics(connection: Connection) -> None:
+    """ANALYZE what a large run changed, on PostgreSQL (where autovacuum may lag or be off)."""
+    if Raw(connection).pg:
+        connection.exec_driver_sql("ANALYZE notices, invoices")
+        connection.commit()

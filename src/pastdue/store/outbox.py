@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from pastdue.core.delivery import ContactFlag, Status
+from pastdue.store.database import is_postgres
 from pastdue.store.sql import Raw, stamp
 
 _COLUMNS = (
@@ -73,14 +74,18 @@ def _queued(raw: Raw, row: Sequence[Any]) -> Queued:
 def claim(
     connection: Connection, tenant: str, now: datetime, owner: str, limit: int, lease_until: datetime
 ) -> list[Queued]:
-    """Lease up to ``limit`` due notices to ``owner``, oldest first."""
+    """Lease up to ``limit`` due notices to ``owner``, oldest first.
+
+    Ordered by ``due_at`` alone, which the (tenant, status, due_at) index yields as it is: a
+    tie-break on the id would sort every due row of a run (they share one ``due_at``).
+    """
     raw = Raw(connection)
     if raw.pg:
         # A materialised CTE picks the rows once; as a plain subquery the planner may run it
         # again per row and claim far more than ``limit``.
         rows = raw.all(
             "WITH picked AS MATERIALIZED (SELECT id FROM notices WHERE tenant_id = ? AND status = 'pending' "
-            "AND due_at <= ? ORDER BY due_at, id LIMIT ? FOR UPDATE SKIP LOCKED) "
+            "AND due_at <= ? ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED) "
             "UPDATE notices n SET status = 'claimed', lease_owner = ?, due_at = ? FROM picked "
             f"WHERE n.tenant_id = ? AND n.id = picked.id RETURNING {_prefixed('n.')}",
             (tenant, stamp(now), limit, owner, stamp(lease_until), tenant),
@@ -88,7 +93,7 @@ def claim(
     else:
         rows = raw.all(
             f"SELECT {_COLUMNS} FROM notices WHERE tenant_id = ? AND status = 'pending' AND due_at <= ? "
-            "ORDER BY due_at, id LIMIT ?",
+            "ORDER BY due_at LIMIT ?",
             (tenant, stamp(now), limit),
         )
         raw.many(
@@ -156,15 +161,23 @@ def release(connection: Connection, tenant: str, notice_id: str, owner: str, now
     )
 
 
-def relaxed_commit(connection: Connection) -> None:
-    """Let PostgreSQL acknowledge this transaction's commit before it reaches the disk.
+def relax_commits(connection: Connection, relaxed: bool) -> None:
+    """Let PostgreSQL acknowledge this connection's commits before they reach the disk, or stop.
 
     Safe wherever a lost commit (only a database crash can lose one) leaves a state that
-    recovery handles correctly; it makes a commit ten times cheaper.
+    recovery handles correctly; it makes a commit ten times cheaper. Turned off again before
+    the connection goes back to the pool.
     """
+    if is_postgres(connection):
+        connection.exec_driver_sql(f"SET synchronous_commit TO {'OFF' if relaxed else 'DEFAULT'}")
+        connection.commit()
+
+
+def durable_commit(connection: Connection) -> None:
+    """This transaction's commit reaches the disk before it is acknowledged, whatever the session says."""
     raw = Raw(connection)
     if raw.pg:
-        raw.run("SET LOCAL synchronous_commit TO OFF")
+        raw.run("SET LOCAL synchronous_commit TO ON")
 
 
 def by_id(connection: Connection, tenant: str, notice_id: str, *, lock: bool = False) -> Queued | None:
