@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test lint bench bench-deliver setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ test: lint
 BENCH_INVOICES ?= 1000000
 bench: $(STAMP)
 	$(BIN)/python bench/ledger.py --invoices $(BENCH_INVOICES)
+
+bench-deliver: $(STAMP)
+	$(BIN)/python bench/deliver.py --invoices $(BENCH_INVOICES)
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/data
