@@ -256,16 +256,7 @@ class SmtpChannel:
             code, reply = smtp.docmd("MAIL", f"FROM:<{self._envelope_from}>")
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             raise _Dropped from error
-        if code == 421:
-            raise _Dropped
-        if code != 250:
-            self._reset(smtp)
-            if 500 <= code < 600:
-                raise ConfigurationError(
-                    f"PASTDUE_EMAIL_FROM: {self._where()} refuses the sender {self._envelope_from!r}: "
-                    f"{code} {_text(reply)}"
-                )
-            raise TemporaryFailure(f"{self._where()}: MAIL FROM: {code} {_text(reply)}")
+        self._check_sender(smtp, code, reply)
         try:
             code, reply = smtp.docmd("RCPT", f"TO:<{recipient}>")
             if code in (250, 251):
@@ -281,12 +272,7 @@ class SmtpChannel:
                 f"{self._where()}: connection lost during the transaction; the server may have accepted "
                 f"the message: {type(error).__name__}: {error}"
             ) from error
-        if code == 250:
-            return _text(reply)
-        self._reset(smtp)
-        if 500 <= code < 600:
-            raise PermanentFailure(f"{self._where()}: {stage} refused: {code} {_text(reply)}")
-        raise TemporaryFailure(f"{self._where()}: {stage} deferred: {code} {_text(reply)}")
+        return self._final(smtp, code, reply, stage)
 
     def _pipelined(self, smtp: smtplib.SMTP, recipient: str, data: bytes) -> str:
         """The same transaction with MAIL, RCPT and DATA written at once (RFC 2920).
@@ -311,14 +297,7 @@ class SmtpChannel:
             except (smtplib.SMTPServerDisconnected, OSError):
                 self._discard()
                 raise TemporaryFailure(f"{self._where()}: connection lost after a refused command") from None
-        if mail[0] != 250:
-            self._reset(smtp)
-            if 500 <= mail[0] < 600:
-                raise ConfigurationError(
-                    f"PASTDUE_EMAIL_FROM: {self._where()} refuses the sender {self._envelope_from!r}: "
-                    f"{mail[0]} {_text(mail[1])}"
-                )
-            raise TemporaryFailure(f"{self._where()}: MAIL FROM: {mail[0]} {_text(mail[1])}")
+        self._check_sender(smtp, *mail)
         if rcpt[0] not in (250, 251):
             code, reply, stage = rcpt[0], rcpt[1], f"recipient {recipient}"
         elif start[0] != 354:
@@ -334,6 +313,23 @@ class SmtpChannel:
                     f"the message: {type(error).__name__}: {error}"
                 ) from error
             stage = "message"
+        return self._final(smtp, code, reply, stage)
+
+    def _check_sender(self, smtp: smtplib.SMTP, code: int, reply: bytes) -> None:
+        """Judge the reply to MAIL FROM: a refused sender is a settings problem, not the notice's."""
+        if code == 421:
+            raise _Dropped
+        if code == 250:
+            return
+        self._reset(smtp)
+        if 500 <= code < 600:
+            raise ConfigurationError(
+                f"PASTDUE_EMAIL_FROM: {self._where()} refuses the sender {self._envelope_from!r}: {code} {_text(reply)}"
+            )
+        raise TemporaryFailure(f"{self._where()}: MAIL FROM: {code} {_text(reply)}")
+
+    def _final(self, smtp: smtplib.SMTP, code: int, reply: bytes | str, stage: str) -> str:
+        """Judge the last reply of a transaction: accepted, refused for good, or deferred."""
         if code == 250:
             return _text(reply)
         self._reset(smtp)
