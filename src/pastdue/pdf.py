@@ -1,7 +1,7 @@
 """HTML letters to PDF: the one place pastdue calls WeasyPrint.
 
-Plain ``HTML(string=...).write_pdf()`` spends its time in three places on a one-page
-letter, and each has its remedy here (figures from ``bench/letters.py``):
+Plain ``HTML(string=...).write_pdf()`` spends time in places that have a remedy here
+(figures from ``bench/letters.py``, CPU time on one core):
 
 * Embedding fonts. WeasyPrint subsets every font it embeds, once per PDF. With HarfBuzz's
   subsetter (Debian ``libharfbuzz-subset0``) that costs a few milliseconds; without it
@@ -14,18 +14,29 @@ letter, and each has its remedy here (figures from ``bench/letters.py``):
   ``<style>`` element is parsed once and reused, when lifting it out of the document cannot
   change the cascade (see :func:`_lift_stylesheets`).
 * Python's cycle collector, which walks the layout's many short-lived objects again and
-  again; it is paused while a letter or a batch is laid out.
+  again; it is paused while a letter or a batch is laid out (the layout is full of reference
+  cycles, so one collection afterwards, about 4 ms a letter, still has to free it).
+* Counting pages. The letter channel records each letter's pages; :func:`page_count` answers
+  from the layout for a PDF made here instead of parsing it again with pypdf (~2.5 ms).
 
-Layout itself is what remains, and it is proportional to the letter's content;
-:func:`render_pdfs` can spread it over processes.
+What remains is WeasyPrint laying out and drawing text, about 70% of a letter's time: roughly
+0.4 ms per line of text plus a few microseconds per character, and about 0.3 ms per element
+(style, box, layout), all in Python; an empty A4 page with a page-number footer alone takes
+8 ms. So a real pastdue letter (``letter/body.html``, about 75 lines) costs 75-90 ms of CPU,
+and the template is written to keep its elements and lines few (see ``letter/style.css``).
+A fresh process also pays a small warm-up: WeasyPrint's HarfBuzz subsetting names C array
+types by their length, and cffi parses each new one (~4 ms, a few dozen per process).
+:func:`render_pdfs` can spread the work over processes.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import logging
 import multiprocessing
+import threading
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -47,6 +58,9 @@ BATCH_SIZE = 32
 """Letters painted into one PDF by :func:`render_pdfs`: enough to share the font subsetting,
 few enough that the laid-out documents held at once (about 3 MB each) stay under 100 MB."""
 
+PAGE_COUNTS_KEPT = 4096
+"""Page counts of PDFs made here, remembered for :func:`page_count` (a few dozen bytes each)."""
+
 
 def check_pdf_support() -> None:
     """Raise :class:`ConfigurationError` now, rather than at the first letter, if PDFs cannot be made."""
@@ -56,7 +70,9 @@ def check_pdf_support() -> None:
 def render_pdf(html: str, base_url: str | None = None) -> bytes:
     """One letter as PDF bytes; ``base_url`` resolves relative links and images in ``html``."""
     with cycle_collector_paused():
-        pdf: bytes = _layout(html, base_url).write_pdf()
+        document = _layout(html, base_url)
+        pdf: bytes = document.write_pdf()
+    _remember_page_count(pdf, len(document.pages))
     return pdf
 
 
@@ -72,28 +88,65 @@ def render_pdfs(htmls: Sequence[str], base_url: str | None = None, *, workers: i
     """
     batches = [list(htmls[start : start + BATCH_SIZE]) for start in range(0, len(htmls), BATCH_SIZE)]
     if workers <= 1 or len(batches) <= 1:
-        return [pdf for batch in batches for pdf in _render_batch(batch, base_url)]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context) as pool:
-        return [pdf for batch in pool.map(_render_batch, batches, repeat(base_url)) for pdf in batch]
+        rendered = [letter for batch in batches for letter in _render_batch(batch, base_url)]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context) as pool:
+            rendered = [letter for batch in pool.map(_render_batch, batches, repeat(base_url)) for letter in batch]
+    for pdf, pages in rendered:
+        _remember_page_count(pdf, pages)
+    return [pdf for pdf, _ in rendered]
 
 
 def page_count(pdf: bytes) -> int:
-    """How many pages a PDF has, read back as a printer would."""
+    """How many pages a PDF has: as laid out, for a PDF made here, else read back as a printer would.
+
+    The letter channel counts the pages of every letter it stores; reading them back with
+    pypdf took a few milliseconds a letter, which WeasyPrint's layout already knew.
+    """
+    known = _take_page_count(pdf)
+    if known is not None:
+        return known
     from pypdf import PdfReader
 
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def _render_batch(htmls: list[str], base_url: str | None) -> list[bytes]:
-    """Lay out each letter alone, paint them all into one PDF, and cut it into one PDF per letter."""
+_page_counts: dict[bytes, int] = {}
+_page_counts_lock = threading.Lock()
+
+
+def _pdf_key(pdf: bytes) -> bytes:
+    return hashlib.blake2b(pdf, digest_size=16).digest()
+
+
+def _remember_page_count(pdf: bytes, pages: int) -> None:
+    key = _pdf_key(pdf)
+    with _page_counts_lock:
+        _page_counts[key] = pages
+        while len(_page_counts) > PAGE_COUNTS_KEPT:
+            del _page_counts[next(iter(_page_counts))]  # the oldest
+
+
+def _take_page_count(pdf: bytes) -> int | None:
+    key = _pdf_key(pdf)
+    with _page_counts_lock:
+        return _page_counts.pop(key, None)
+
+
+def _render_batch(htmls: list[str], base_url: str | None) -> list[tuple[bytes, int]]:
+    """Lay out each letter alone, paint them all into one PDF, and cut it into one PDF per letter.
+
+    Returns each letter's PDF with its number of pages.
+    """
     if not htmls:
         return []
     with cycle_collector_paused():
         documents = [_layout(html, base_url) for html in htmls]
         pages = [page for document in documents for page in document.pages]
         combined = documents[0].copy(pages).write_pdf()
-        return _split(combined, documents)
+        pdfs = _split(combined, documents)
+    return [(pdf, len(document.pages)) for pdf, document in zip(pdfs, documents, strict=True)]
 
 
 def _split(combined: bytes, documents: list[Any]) -> list[bytes]:

@@ -20,7 +20,7 @@ from pastdue import pdf as pdf_module
 from pastdue.channels.base import OutgoingMessage, Receipt
 from pastdue.channels.letter import LetterChannel
 from pastdue.errors import ConfigurationError, PermanentFailure, StoreError
-from pastdue.pdf import check_pdf_support, render_pdf, render_pdfs
+from pastdue.pdf import check_pdf_support, page_count, render_pdf, render_pdfs
 from pastdue.print_batch import MANIFEST_HEADER, build_print_batch
 
 try:
@@ -164,6 +164,16 @@ def test_a_batch_draws_each_letter_exactly_as_rendering_it_alone(single_pdfs: di
         assert page_contents(data) == page_contents(single_pdfs[customer.customer_id])
         metadata = PdfReader(io.BytesIO(data)).metadata
         assert metadata is not None and metadata.title == f"Letzte Mahnung {customer.customer_id}"
+
+
+def test_page_counts_of_letters_made_here_are_what_a_printer_reads() -> None:
+    htmls = [letter_html(CUSTOMERS[0]), letter_html(CUSTOMERS[1], extra_paragraphs=6)]
+    made = [render_pdf(htmls[1]), *render_pdfs(htmls)]
+    read_back = [len(PdfReader(io.BytesIO(data)).pages) for data in made]
+
+    assert read_back == [2, 1, 2]
+    assert [page_count(data) for data in made] == read_back  # as laid out
+    assert [page_count(data) for data in made] == read_back  # asked again: read back with pypdf
 
 
 INLINE_IMPORTANT = """<!DOCTYPE html><html><head><style>@page { size: A4 } p { margin-left: 30mm !important }</style>

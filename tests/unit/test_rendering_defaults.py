@@ -135,9 +135,12 @@ def test_the_letter_is_an_a4_document_with_a_din_address_window_and_page_numbers
     html = renderer.render(doc).html
     assert "size: A4" in html
     assert 'content: "Seite " counter(page) " / " counter(pages)' in html
-    assert re.search(r"\.window \{[^}]*top: 25mm; left: -5mm; width: 85mm; height: 45mm", html)
+    # In flow: a 25 mm sender block, then the window, 5 mm out into the 25 mm left margin.
+    assert re.search(r"\.sender \{ height: 25mm;", html)
+    assert html.index('<div class="sender">') < html.index('<div class="window">')
+    assert re.search(r"\.window \{ margin-left: -5mm; width: 85mm; height: 45mm;", html)
     assert "margin: 20mm 20mm 20mm 25mm" in html  # so the window sits 45 mm down, 20 mm in
-    window = html[html.index('<div class="window">') : html.index('<table class="info">')]
+    window = html[html.index('<div class="window">') : html.index('<div class="info">')]
     assert "Müller &amp; Söhne KG" in window and "80331 München" in window
     assert "Nordwind Handel GmbH · Hafenstraße 12" in window  # the return address above the recipient
     assert "url(" not in html and "@import" not in html and "<img" not in html
