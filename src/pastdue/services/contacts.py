@@ -8,11 +8,12 @@ from pastdue.bootstrap import App
 from pastdue.core.delivery import ContactFlag
 from pastdue.core.send_window import parse_window
 from pastdue.errors import Problem, ProblemsFound
+from pastdue.services.delivery_checks import DEFAULT_WINDOWS
 from pastdue.store import audit, outbox, policies
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import unit_of_work
 
-WINDOW_NAMES = ("email", "sms", "letter", "phone", "webhook", "calls")
+WINDOW_NAMES = tuple(DEFAULT_WINDOWS)
 PROFILE_KEYS = ("name", "address", "email", "phone", "iban", "bic", "payment_url")
 
 

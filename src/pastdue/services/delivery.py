@@ -11,7 +11,6 @@ one notice whose outcome is in doubt; :meth:`Deliverer.recover` resolves it per 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import socket
@@ -20,33 +19,25 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from time import perf_counter
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection
 
-from pastdue import calendars
 from pastdue.bootstrap import App
 from pastdue.channels.base import Attachment, Channel, Lookup, OutgoingMessage, Receipt
-from pastdue.core.calendar import Calendar
 from pastdue.core.delivery import (
     ADDRESSED,
-    CUSTOMER_FACING,
     ContactFlag,
     CrashRule,
-    NoticeFacts,
     Status,
     Step,
-    cap_frees,
     plan,
     retry_at,
 )
 from pastdue.core.notice import NoticeDocument
 from pastdue.core.policy import Policy
-from pastdue.core.send_window import ALWAYS, SendWindow, parse_window
 from pastdue.errors import (
     ConfigurationError,
     DeliveryError,
@@ -56,23 +47,22 @@ from pastdue.errors import (
     TemporaryFailure,
 )
 from pastdue.rendering import Renderer
-from pastdue.services.notice_document import Links, build_document, open_items, sender_from_profile
+from pastdue.services.delivery_checks import DEFAULT_WINDOWS, notice_facts, windows_from_profile
+from pastdue.services.notice_document import (
+    Links,
+    build_document,
+    idempotency_key,
+    outgoing_message,
+    sender_from_profile,
+)
 from pastdue.store import audit, outbox
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import UnitOfWork, transaction, unit_of_work
 from pastdue.store.policies import policy_version
-from pastdue.store.sql import stamp, unstamp
+from pastdue.store.sql import stamp
 
 CLAIM_BATCH = 50
 LEASE = timedelta(minutes=5)
-DEFAULT_WINDOWS: Mapping[str, SendWindow] = {
-    "email": SendWindow(),
-    "sms": SendWindow(),
-    "letter": ALWAYS,  # printed and posted in office hours anyway
-    "phone": ALWAYS,  # a task for a collector; the call window travels with the task
-    "webhook": ALWAYS,
-    "calls": SendWindow(time(9), time(18)),  # when collectors should call, printed on each phone task
-}
 
 
 @dataclass
@@ -135,18 +125,6 @@ def crash_rule(channel: Channel) -> CrashRule:
 
 def worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@lru_cache(maxsize=256)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _country_calendar(country: str, year: int) -> Calendar:
-    return calendars.calendar_for(country or None, range(year - 1, year + 2))
 
 
 class Deliverer:
@@ -238,7 +216,7 @@ class Deliverer:
             profile = outbox.profile(connection, tenant)
             sender = sender_from_profile(profile, tenant)
             links = Links(self.app.settings.base_url, self._link_secret(profile))
-            windows = _windows(profile)
+            windows = windows_from_profile(profile)
             self._call_window = windows["calls"].describe()
             events: list[AuditEvent] = []
             ready: list[_Ready] = []
@@ -250,7 +228,7 @@ class Deliverer:
                     summary.outcomes[Status.FAILED.value] += 1
                     continue
                 policy = self._policy(connection, queued)
-                facts = self._facts(queued, context, policy, windows, now)
+                facts = notice_facts(queued, context, policy, windows, now)
                 step = plan(facts, now)
                 if step.step is Step.SEND:
                     document = build_document(
@@ -295,52 +273,6 @@ class Deliverer:
             audit.append(connection, tenant, events, now)
             uow.commit()
         return ready
-
-    def _facts(
-        self,
-        queued: outbox.Queued,
-        context: outbox.Context,
-        policy: Policy | None,
-        windows: Mapping[str, SendWindow],
-        now: datetime,
-    ) -> NoticeFacts:
-        customer = context.customers[queued.customer_id]
-        siblings = context.siblings.get(queued.customer_id, [])
-        taken = frozenset(s.channel for s in siblings if s.created_on == queued.created_on and s.id != queued.id)
-        if queued.channel == "email":
-            contacts = outbox.split_contacts(customer.email)
-        elif queued.channel in ("sms", "phone"):
-            contacts = outbox.split_contacts(customer.phone)
-        else:
-            contacts = ()
-        cap = policy.max_notices_per_7_days if policy else None
-        frees = None
-        if cap is not None and queued.channel in CUSTOMER_FACING:
-            # One contact per run: a letter and an e-mail of the same run are one reminder.
-            runs: dict[Any, datetime] = {}
-            for s in siblings:
-                earlier_run = s.created_on != queued.created_on
-                if s.status == Status.SENT and s.sent_at and earlier_run and s.channel in CUSTOMER_FACING:
-                    sent = unstamp(s.sent_at)
-                    runs[s.created_on] = min(runs.get(s.created_on, sent), sent)
-            frees = cap_frees(list(runs.values()), cap, now)
-        window = windows.get(queued.channel, ALWAYS)
-        zone = _zone(customer.timezone)
-        opens = window.next_open(now, zone, _country_calendar(customer.country, now.year))
-        return NoticeFacts(
-            channel=queued.channel,
-            level_channels=policy.level(queued.level).channels if policy else (queued.channel,),
-            channels_taken=taken,
-            contacts=contacts,
-            flags={a: f for (ch, a), f in context.flags.items() if ch == queued.channel and a in contacts},
-            has_postal_address=bool(customer.street and customer.city),
-            consumer=customer.kind == "consumer",
-            open_items=len(open_items(queued, context)),
-            customer_held=queued.customer_id in context.held_customers,
-            exempt=customer.exempt,
-            window_opens=opens,
-            cap_frees=frees,
-        )
 
     # --- sending -----------------------------------------------------------------------
 
@@ -506,36 +438,8 @@ class Deliverer:
 
             letter = self.renderer.render(item.attach_letter)
             attachments = (Attachment(f"notice-{document.reference}.pdf", "application/pdf", render_pdf(letter.html)),)
-        customer = document.customer
-        metadata = {
-            "tenant": document.tenant,
-            "level": str(document.level),
-            "level_name": document.level_name,
-            "created_on": document.created_on.isoformat(),
-            "deadline": document.deadline.isoformat(),
-            "timezone": document.timezone,
-            "language": document.language,
-            "totals": ", ".join(f"{m.amount} {m.currency}" for m in document.totals),
-            "invoices": ", ".join(line.number for line in document.items),
-        }
-        if item.channel == "phone":
-            metadata["call_window"] = self._call_window
-        return OutgoingMessage(
-            notice_id=document.notice_id,
-            channel=item.channel,
-            customer_id=document.customer_id,
-            to=item.contact,
-            recipient_name=customer.name,
-            subject=rendered.subject if rendered else f"Dunning level {document.level}: {document.level_name}",
-            text=rendered.text if rendered else "",
-            html=rendered.html if rendered else "",
-            postal_address=customer.address_lines,
-            attachments=attachments,
-            message_id=document.message_id,
-            idempotency_key=f"{document.notice_id}-{hashlib.sha256(item.contact.encode()).hexdigest()[:8]}",
-            unsubscribe_url=document.unsubscribe_url,
-            metadata=metadata,
-        )
+        extra = {"call_window": self._call_window} if item.channel == "phone" else {}
+        return outgoing_message(document, item.channel, item.contact, rendered, attachments, extra)
 
     def _message_id(self, queued: outbox.Queued) -> str:
         return f"<{queued.id}@{self.email_domain}>"
@@ -614,7 +518,7 @@ class Deliverer:
             to=queued.contact or "",
             recipient_name="",
             message_id=queued.message_id or "",
-            idempotency_key=f"{queued.id}-{hashlib.sha256((queued.contact or '').encode()).hexdigest()[:8]}",
+            idempotency_key=idempotency_key(queued.id, queued.contact or ""),
             metadata={"created_on": queued.created_on.isoformat()},
         )
         try:
@@ -664,12 +568,3 @@ class Deliverer:
     def _link_secret(self, profile: Mapping[str, Any]) -> str:
         # Every tenant is created with a random secret in its profile; the setting overrides it.
         return self.app.settings.secret_key or str(profile.get("link_secret") or "")
-
-
-def _windows(profile: Mapping[str, Any]) -> dict[str, SendWindow]:
-    windows = dict(DEFAULT_WINDOWS)
-    for channel, spec in dict(profile.get("windows", {})).items():
-        window = parse_window(str(spec))
-        if window is not None:
-            windows[channel] = window
-    return windows

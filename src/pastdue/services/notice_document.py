@@ -6,16 +6,20 @@ leaves, and leaves out an invoice paid since the run.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 
+from pastdue.channels.base import Attachment, OutgoingMessage
 from pastdue.core.money import Money
 from pastdue.core.notice import NoticeDocument, NoticeLine, Party, Sender
 from pastdue.core.policy import Policy
 from pastdue.links import portal_url, unsubscribe_url
+from pastdue.rendering import Rendered
 from pastdue.store.outbox import Context, CustomerRow, InvoiceRow, Queued
 
 LANGUAGES = ("en", "de", "fr", "nl", "es")
@@ -147,4 +151,49 @@ def build_document(
         unsubscribe_url=unsubscribe_url(links.base_url, links.secret, tenant, channel, contact) if contact else "",
         message_id=message_id,
         reference=queued.id[:12].upper(),
+    )
+
+
+def idempotency_key(notice_id: str, contact: str) -> str:
+    """Ours for a provider to deduplicate on: one per notice and address (a new address is a new message)."""
+    return f"{notice_id}-{hashlib.sha256(contact.encode()).hexdigest()[:8]}"
+
+
+def outgoing_message(
+    document: NoticeDocument,
+    channel: str,
+    contact: str,
+    rendered: Rendered | None,
+    attachments: tuple[Attachment, ...] = (),
+    extra: Mapping[str, str] | None = None,
+) -> OutgoingMessage:
+    """The rendered notice as a channel receives it; ``rendered`` is ``None`` for machine channels."""
+    customer = document.customer
+    metadata = {
+        "tenant": document.tenant,
+        "level": str(document.level),
+        "level_name": document.level_name,
+        "created_on": document.created_on.isoformat(),
+        "deadline": document.deadline.isoformat(),
+        "timezone": document.timezone,
+        "language": document.language,
+        "totals": ", ".join(f"{m.amount} {m.currency}" for m in document.totals),
+        "invoices": ", ".join(line.number for line in document.items),
+        **(extra or {}),
+    }
+    return OutgoingMessage(
+        notice_id=document.notice_id,
+        channel=channel,
+        customer_id=document.customer_id,
+        to=contact,
+        recipient_name=customer.name,
+        subject=rendered.subject if rendered else f"Dunning level {document.level}: {document.level_name}",
+        text=rendered.text if rendered else "",
+        html=rendered.html if rendered else "",
+        postal_address=customer.address_lines,
+        attachments=attachments,
+        message_id=document.message_id,
+        idempotency_key=idempotency_key(document.notice_id, contact),
+        unsubscribe_url=document.unsubscribe_url,
+        metadata=metadata,
     )
