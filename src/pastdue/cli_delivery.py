@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,7 +26,9 @@ from pastdue.core.policy import CHANNELS
 from pastdue.errors import ProblemsFound
 from pastdue.services import approvals as approval_service
 from pastdue.services import contacts as contact_service
-from pastdue.services.delivery import Deliverer, DeliverySummary
+
+if TYPE_CHECKING:  # the delivery machinery loads only for the commands that deliver
+    from pastdue.services.delivery import Deliverer, DeliverySummary
 
 approvals_app = typer.Typer(help="Notices of levels that wait for a person's approval.", no_args_is_help=True)
 contacts_app = typer.Typer(help="Consent, opt-outs and bad addresses.", no_args_is_help=True)
@@ -66,6 +68,8 @@ def _actor(by: str | None) -> str:
 
 
 def _deliverer(application: App, *, dry_run: bool = False) -> Deliverer:
+    from pastdue.services.delivery import Deliverer
+
     settings = application.settings
     channels = bootstrap.delivery_channels(settings)
     if dry_run:

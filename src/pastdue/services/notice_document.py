@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from babel import Locale, UnknownLocaleError
 
@@ -19,8 +20,10 @@ from pastdue.core.money import Money
 from pastdue.core.notice import NoticeDocument, NoticeLine, Party, Sender
 from pastdue.core.policy import Policy
 from pastdue.links import portal_url, unsubscribe_url
-from pastdue.rendering import Rendered
 from pastdue.store.outbox import Context, CustomerRow, InvoiceRow, Queued
+
+if TYPE_CHECKING:
+    from pastdue.rendering import Rendered
 
 LANGUAGES = ("en", "de", "fr", "nl", "es")
 PORTAL_LINK_DAYS = 60
