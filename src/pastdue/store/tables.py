@@ -127,9 +127,81 @@ payments = Table(
     Column("paid_on", Date, nullable=False),
     Column("reference", String(200), nullable=False, server_default=""),
     Column("kind", String(10), nullable=False, server_default="payment"),
+    # The money in (a receipt) this allocation came from; NULL for rows of the CSV ledger.
+    Column("receipt_id", ID),
     ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "invoice_id"),
+    Index(None, "tenant_id", "receipt_id"),
+)
+
+# Money in as it arrived: a payment recorded by hand, a bank statement credit, a payment
+# provider's payment, a connector's payment. What it pays is written as allocation rows in
+# ``payments`` (``receipt_id`` set), so that invoice balances have one source; what is not
+# allocated (amount less allocations) is the customer's unapplied cash.
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("source", String(12), nullable=False),  # manual | statement | provider | sync
+    # What identifies it where it came from: the statement line key or the provider's id.
+    Column("source_key", String(300), nullable=False, server_default=""),
+    Column("customer_id", ID),  # NULL until a person or a rule knows who paid
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("reference", String(200), nullable=False, server_default=""),
+    Column("payer_name", String(200), nullable=False, server_default=""),
+    Column("payer_iban", String(34), nullable=False, server_default=""),
+    Column("remittance", Text, nullable=False, server_default=""),
+    Column("end_to_end_id", String(64), nullable=False, server_default=""),
+    # applied | ambiguous | unmatched | rejected | reversed | pending | failed
+    Column("status", String(12), nullable=False),
+    Column("rule", String(20)),
+    Column("confidence", Integer),
+    Column("reason", String(500), nullable=False, server_default=""),
+    Column("candidates", Text, nullable=False, server_default="[]"),  # JSON, for a person
+    Column("created_at", String(40), nullable=False),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "status"),
+    Index(None, "tenant_id", "customer_id"),
+    Index(None, "tenant_id", "end_to_end_id"),
+)
+
+# Which bank accounts pay for which customer, learned from matches people confirmed.
+payer_accounts = Table(
+    "payer_accounts",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("iban", String(34), primary_key=True),
+    Column("customer_id", ID, primary_key=True),
+    Column("learned_at", String(40), nullable=False),
+    Column("source", String(20), nullable=False),  # matched | confirmed | manual
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+)
+
+# Payment-provider events already handled, so that a retried or replayed event does nothing.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", String(255), primary_key=True),
+    Column("type", String(60), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("payment", String(255), nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("outcome", String(300), nullable=False),
+)
+
+# How far an accounting connector has read, so that an interrupted sync resumes.
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("source", String(50), primary_key=True),
+    Column("cursor", Text),
+    Column("updated_at", String(40), nullable=False),
 )
 
 holds = Table(
@@ -144,9 +216,14 @@ holds = Table(
     Column("until", Date),
     Column("created_at", String(40), nullable=False),
     Column("released_at", String(40)),
+    # How it ended: released (by a person), lapsed (its end passed), settled or failed (the
+    # money in flight arrived or did not). NULL while it runs.
+    Column("ended", String(10)),
+    Column("receipt_id", ID),  # the money in flight a payment_in_flight hold waits for
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
     Index(None, "tenant_id", "customer_id"),
+    Index(None, "tenant_id", "receipt_id"),
 )
 
 # One row per level ever applied to an invoice: the primary key makes a level unrepeatable.
