@@ -130,17 +130,32 @@ def init(ctx: typer.Context) -> None:
 @handled
 def import_(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Ledger folders or CSV files.")],
+    paths: Annotated[list[Path], typer.Argument(help="Ledger folders or CSV files; camt.053/054 or MT940 statements.")],
+    as_json: Json = False,
 ) -> None:
-    """Import ledger CSV files, all or nothing."""
-    summary = services.import_ledger(_ready(ctx), paths)
-    for kind in summary.inserted:
-        out.print(
-            f"{kind}: {summary.inserted[kind]} new, {summary.updated[kind]} updated, "
-            f"{summary.unchanged[kind]} unchanged"
-        )
-    if not summary.changed:
-        out.print("nothing changed")
+    """Import ledger CSV files (all or nothing), then bank statements (each all or nothing).
+
+    Statements are recognised by their content, whatever the file is called.
+    """
+    from pastdue.cli_money import import_statements, statement_paths
+
+    statements = statement_paths(paths)
+    ledger = [p for p in paths if p not in statements]
+    result: dict[str, Any] = {}
+    if ledger:
+        summary = services.import_ledger(_ready(ctx), ledger)
+        result["ledger"] = {"inserted": summary.inserted, "updated": summary.updated, "unchanged": summary.unchanged}
+        for kind in summary.inserted if not as_json else ():
+            out.print(
+                f"{kind}: {summary.inserted[kind]} new, {summary.updated[kind]} updated, "
+                f"{summary.unchanged[kind]} unchanged"
+            )
+        if not summary.changed and not as_json:
+            out.print("nothing changed")
+    if statements:
+        result["statements"] = [s.as_json() for s in import_statements(ctx, statements, as_json)]
+    if as_json:
+        print(json.dumps(result, indent=1))
 
 
 @policy_app.command("apply")
@@ -366,9 +381,9 @@ def demo(
 
 
 # The delivery commands register themselves on ``app``; imported last, as they use it.
-from pastdue import cli_delivery  # noqa: E402
+from pastdue import cli_delivery, cli_money  # noqa: E402
 
-__all__ = ["app", "cli_delivery", "main"]
+__all__ = ["app", "cli_delivery", "cli_money", "main"]
 
 
 def main() -> None:

@@ -23,12 +23,27 @@ What is left of a credit after allocation stays with it as unapplied cash.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from pastdue.core.allocation import Allocation, OpenItem, allocate
 from pastdue.core.money import Money
+
+__all__ = [
+    "Allocation",
+    "Candidate",
+    "Credit",
+    "Match",
+    "MatchResult",
+    "Open",
+    "OpenItem",
+    "Rule",
+    "Unresolved",
+    "match_credits",
+]
 
 
 class Rule(StrEnum):
@@ -48,17 +63,6 @@ CONFIDENCE = {
 
 
 @dataclass(frozen=True, slots=True)
-class OpenItem:
-    """An open invoice as matching sees it."""
-
-    invoice_id: str
-    customer_id: str
-    number: str
-    open_amount: Money
-    due_on: date
-
-
-@dataclass(frozen=True, slots=True)
 class Credit:
     """Money in on a statement: who paid, how much, and what they wrote."""
 
@@ -68,12 +72,6 @@ class Credit:
     remittance: str = ""
     payer_name: str = ""
     payer_iban: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Allocation:
-    invoice_id: str
-    amount: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,43 +174,79 @@ def _mentions(text_key: str, key: str) -> bool:
 
 # --- the matcher -----------------------------------------------------------------------------
 
+_DIGIT_RUN = re.compile(r"[0-9]+")
+_ALNUM = re.compile(r"[^0-9A-Z]")
 
-@dataclass
+
 class _Ledger:
-    """Open amounts as credits of one statement use them up."""
+    """Open amounts as the credits of one statement use them up, with the indexes that keep
+    matching one credit independent of the ledger's size.
 
-    items: dict[str, OpenItem]
-    left: dict[str, Money] = field(default_factory=dict)
+    Invoices are found by the last digit run of their number key (the part a remittance text
+    must contain for the number to be named), by customer and currency, and by the amount
+    still open. Structured references are looked up by the compacted number they carry.
+    """
 
-    def __post_init__(self) -> None:
-        self.left = {i.invoice_id: i.open_amount for i in self.items.values()}
+    def __init__(self, items: Iterable[OpenItem]) -> None:
+        self.items: dict[str, OpenItem] = {}
+        self.left: dict[str, Money] = {}
+        self.by_run: dict[str, list[tuple[str, OpenItem]]] = defaultdict(list)
+        self.by_customer: dict[tuple[str, str], list[OpenItem]] = defaultdict(list)
+        self.by_amount: dict[tuple[str, int], set[str]] = defaultdict(set)
+        self._by_body: dict[str, OpenItem] | None = None
+        for item in items:
+            self.items[item.invoice_id] = item
+            self.left[item.invoice_id] = item.open_amount
+            key = number_key(item.number)
+            if len(key) >= 3:
+                runs = _DIGIT_RUN.findall(key)
+                self.by_run[runs[-1] if runs else ""].append((key, item))
+            self.by_customer[(item.customer_id, item.open_amount.currency)].append(item)
+            self.by_amount[(item.open_amount.currency, item.open_amount.minor)].add(item.invoice_id)
+        for same in self.by_customer.values():
+            same.sort(key=lambda i: (i.due_on, i.number, i.invoice_id))
+        for keyed in self.by_run.values():
+            keyed.sort(key=lambda pair: pair[1].invoice_id)
+
+    def by_reference(self, reference: str) -> OpenItem | None:
+        if self._by_body is None:  # built on the first reference seen: many statements have none
+            self._by_body = {}
+            for item in sorted(self.items.values(), key=lambda i: i.invoice_id, reverse=True):
+                self._by_body[_ALNUM.sub("", item.number.upper())[-21:]] = item
+        return self._by_body.get(reference[4:])
+
+    def named(self, remittance: str) -> list[OpenItem]:
+        """Open invoices whose numbers the text names, a number inside another left out."""
+        text_key = number_key(remittance)
+        if not text_key:
+            return []
+        found: dict[str, OpenItem] = {}
+        for run in {*_DIGIT_RUN.findall(text_key), ""}:
+            for key, item in self.by_run.get(run, ()):
+                if _mentions(text_key, key):
+                    found[item.invoice_id] = item
+        named = sorted(found.values(), key=lambda i: i.invoice_id)
+        # A number that is part of another named number (INV-1 inside INV-12) is not named itself.
+        return [i for i in named if not any(o is not i and number_key(i.number) in number_key(o.number) for o in named)]
 
     def open_items(self, customer_id: str, currency: str) -> list[OpenItem]:
-        return sorted(
-            (
-                i
-                for i in self.items.values()
-                if i.customer_id == customer_id
-                and i.open_amount.currency == currency
-                and not self.left[i.invoice_id].is_zero()
-            ),
-            key=lambda i: (i.due_on, i.number, i.invoice_id),
-        )
+        return [i for i in self.by_customer.get((customer_id, currency), ()) if self.left[i.invoice_id].amount > 0]
 
-    def allocate(self, credit: Credit, invoices: Sequence[OpenItem]) -> tuple[tuple[Allocation, ...], Money]:
-        """Spread the credit over the invoices in order; returns allocations and the rest."""
-        rest = credit.amount
-        allocations = []
-        for item in invoices:
-            if rest.is_zero() or rest.amount < 0:
-                break
-            take = min(self.left[item.invoice_id], rest)
-            if take.amount <= 0:
-                continue
-            allocations.append(Allocation(item.invoice_id, take))
-            self.left[item.invoice_id] = self.left[item.invoice_id] - take
-            rest = rest - take
-        return tuple(allocations), rest
+    def with_amount(self, amount: Money) -> list[OpenItem]:
+        ids = self.by_amount.get((amount.currency, amount.minor), set())
+        return [self.items[i] for i in sorted(ids)]
+
+    def take(self, credit: Credit, invoices: Sequence[OpenItem]) -> tuple[tuple[Allocation, ...], Money]:
+        """Allocate the credit over the invoices in order and use up what it covers."""
+        allocations, rest = allocate(credit.amount, invoices, self.left)
+        for allocation in allocations:
+            before = self.left[allocation.invoice_id]
+            after = before - allocation.amount
+            self.left[allocation.invoice_id] = after
+            self.by_amount[(before.currency, before.minor)].discard(allocation.invoice_id)
+            if after.amount > 0:
+                self.by_amount[(after.currency, after.minor)].add(allocation.invoice_id)
+        return allocations, rest
 
 
 def match_credits(
@@ -221,9 +255,7 @@ def match_credits(
     payers: Mapping[str, str] | None = None,
 ) -> MatchResult:
     """Match a statement's credits in order; ``payers`` maps a known IBAN to its customer."""
-    ledger = _Ledger({i.invoice_id: i for i in open_items})
-    by_reference = {rf_reference(i.number): i for i in ledger.items.values()}
-    keys = sorted(((number_key(i.number), i) for i in ledger.items.values()), key=lambda pair: pair[1].invoice_id)
+    ledger = _Ledger(open_items)
     known = {_iban(k): v for k, v in (payers or {}).items()}
     matched: list[Match] = []
     unresolved: list[Unresolved] = []
@@ -231,7 +263,7 @@ def match_credits(
         if credit.amount.amount <= 0:
             unresolved.append(Unresolved(credit.id, Open.UNMATCHED, "not a credit (amount is not positive)"))
             continue
-        outcome = _match_one(credit, ledger, by_reference, keys, known.get(_iban(credit.payer_iban)))
+        outcome = _match_one(credit, ledger, known.get(_iban(credit.payer_iban)))
         if isinstance(outcome, Match):
             matched.append(outcome)
         else:
@@ -243,22 +275,16 @@ def _iban(text: str) -> str:
     return re.sub(r"\s", "", text.upper())
 
 
-def _match_one(
-    credit: Credit,
-    ledger: _Ledger,
-    by_reference: Mapping[str, OpenItem],
-    keys: Sequence[tuple[str, OpenItem]],
-    payer: str | None,
-) -> Match | Unresolved:
+def _match_one(credit: Credit, ledger: _Ledger, payer: str | None) -> Match | Unresolved:
     currency = credit.amount.currency
     candidates: list[Candidate] = []
 
-    referenced = [by_reference[r] for r in references_in(credit.remittance) if r in by_reference]
-    named = referenced or _named(credit.remittance, keys)
+    referenced = [i for r in references_in(credit.remittance) if (i := ledger.by_reference(r)) is not None]
+    named = referenced or ledger.named(credit.remittance)
     rule = Rule.REFERENCE if referenced else Rule.INVOICE_NUMBER
     if named:
         customers = {i.customer_id for i in named}
-        usable = [i for i in named if i.open_amount.currency == currency and not ledger.left[i.invoice_id].is_zero()]
+        usable = [i for i in named if i.open_amount.currency == currency and ledger.left[i.invoice_id].amount > 0]
         if len(customers) > 1:
             return Unresolved(
                 credit.id,
@@ -269,7 +295,7 @@ def _match_one(
         if usable:
             usable.sort(key=lambda i: (i.due_on, i.number))
             owed = sum((ledger.left[i.invoice_id] for i in usable), Money.zero(currency))
-            allocations, rest = ledger.allocate(credit, usable)
+            allocations, rest = ledger.take(credit, usable)
             confidence = CONFIDENCE[rule] if owed == credit.amount or rule is Rule.REFERENCE else CONFIDENCE[rule] - 15
             return Match(credit.id, usable[0].customer_id, rule, confidence, allocations, rest)
         candidates.append(
@@ -280,7 +306,7 @@ def _match_one(
         items = ledger.open_items(payer, currency)
         exact = [i for i in items if ledger.left[i.invoice_id] == credit.amount]
         if len(exact) == 1:
-            allocations, rest = ledger.allocate(credit, exact)
+            allocations, rest = ledger.take(credit, exact)
             return Match(credit.id, payer, Rule.AMOUNT_AND_PAYER, CONFIDENCE[Rule.AMOUNT_AND_PAYER], allocations, rest)
         if len(exact) > 1:
             return Unresolved(
@@ -293,21 +319,14 @@ def _match_one(
         for count, item in enumerate(items, start=1):
             running = running + ledger.left[item.invoice_id]
             if running == credit.amount and count > 1:
-                allocations, rest = ledger.allocate(credit, items[:count])
+                allocations, rest = ledger.take(credit, items[:count])
                 return Match(
                     credit.id, payer, Rule.SUM_OF_INVOICES, CONFIDENCE[Rule.SUM_OF_INVOICES], allocations, rest
                 )
             if running > credit.amount:
                 break
 
-    same_amount = sorted(
-        (
-            i
-            for i in ledger.items.values()
-            if i.open_amount.currency == currency and ledger.left[i.invoice_id] == credit.amount
-        ),
-        key=lambda i: i.invoice_id,
-    )
+    same_amount = ledger.with_amount(credit.amount)
     if same_amount:
         candidates.append(
             Candidate(
@@ -319,12 +338,3 @@ def _match_one(
     if candidates:
         return Unresolved(credit.id, Open.AMBIGUOUS, "no rule settles it; candidates listed", tuple(candidates))
     return Unresolved(credit.id, Open.UNMATCHED, "no reference, invoice number, known payer or amount fits")
-
-
-def _named(remittance: str, keys: Sequence[tuple[str, OpenItem]]) -> list[OpenItem]:
-    text_key = number_key(remittance)
-    if not text_key:
-        return []
-    found = [item for key, item in keys if len(key) >= 3 and _mentions(text_key, key)]
-    # A number that is part of another named number (INV-1 inside INV-12) is not named itself.
-    return [i for i in found if not any(o is not i and number_key(i.number) in number_key(o.number) for o in found)]

@@ -17,6 +17,7 @@ from pastdue.core.model import DunningState
 from pastdue.core.policy import DayCount, Policy, choose_policy
 from pastdue.errors import Problem, ProblemsFound
 from pastdue.gc_pause import cycle_collector_paused
+from pastdue.services.holds import lapse_holds
 from pastdue.store import audit, dunning, policies
 from pastdue.store.database import is_postgres
 
@@ -35,6 +36,7 @@ class RunSummary:
     notices: int = 0
     by_level: dict[str, int] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
+    holds_lapsed: int = 0
     elapsed_s: float = 0.0
     dry_run: bool = False
 
@@ -47,6 +49,7 @@ class RunSummary:
             "notices": self.notices,
             "by_level": self.by_level,
             "skipped": {str(reason): n for reason, n in sorted(self.skipped.items())},
+            "holds_lapsed": self.holds_lapsed,
             "elapsed_s": round(self.elapsed_s, 3),
             **({"dry_run": True} if self.dry_run else {}),
         }
@@ -81,6 +84,10 @@ def run_dunning(app: App, as_of: date, *, dry_run: bool = False, progress: Progr
                     ]
                 )
             cals = {name: calendar_for_policy(policy, as_of) for name, policy in known.items()}
+            if not dry_run:
+                lapsed = lapse_holds(connection, app.tenant, as_of, app.clock())
+                audit.append(connection, app.tenant, lapsed, app.clock())
+                summary.holds_lapsed = len(lapsed)
             due = dunning.due_customers(connection, app.tenant, as_of)
             if not dry_run:
                 connection.commit()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+
+from sqlalchemy import Connection
 
 from pastdue.bootstrap import App
 from pastdue.core.model import HoldReason
@@ -91,3 +93,23 @@ def release_hold(app: App, hold_id: str) -> None:
 def active_holds(app: App, today: date) -> list[dict[str, object]]:
     with app.engine.connect() as connection:
         return holds.active(connection, app.tenant, today)
+
+
+def lapse_holds(connection: Connection, tenant: str, today: date, now: datetime) -> list[AuditEvent]:
+    """Holds whose last day has passed end as ``lapsed``: money promised in flight that never
+    came is then on record, and dunning resumes on the next review."""
+    return [
+        AuditEvent(
+            "hold",
+            row.invoice_id or row.customer_id,
+            {
+                "hold": row.id,
+                "action": "lapsed",
+                "customer_id": row.customer_id,
+                "invoice_id": row.invoice_id,
+                "reason": row.reason,
+                "until": row.until.isoformat() if isinstance(row.until, date) else row.until,
+            },
+        )
+        for row in holds.lapse(connection, tenant, today, now)
+    ]

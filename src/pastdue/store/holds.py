@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, update
 
@@ -33,6 +34,7 @@ def place(
     note: str,
     until: date | None,
     now: datetime,
+    receipt_id: str | None = None,
 ) -> str:
     exists = connection.execute(
         select(customers.c.id).where(customers.c.tenant_id == tenant, customers.c.id == customer_id)
@@ -50,6 +52,7 @@ def place(
             note=note,
             until=until,
             created_at=now.isoformat(),
+            receipt_id=receipt_id,
         )
     )
     return hold_id
@@ -65,7 +68,9 @@ def release(connection: Connection, tenant: str, hold_id: str, now: datetime) ->
     if row is None:
         raise NotFound(f"no active hold {hold_id!r} in tenant {tenant!r}")
     connection.execute(
-        update(holds).where(holds.c.tenant_id == tenant, holds.c.id == hold_id).values(released_at=now.isoformat())
+        update(holds)
+        .where(holds.c.tenant_id == tenant, holds.c.id == hold_id)
+        .values(released_at=now.isoformat(), ended="released")
     )
     scope = "id = :invoice" if row.invoice_id else "customer_id = :customer"
     connection.execute(
@@ -95,3 +100,41 @@ def active(connection: Connection, tenant: str, today: date) -> list[dict[str, o
         }
         for r in rows
     ]
+
+
+def end_for_receipt(connection: Connection, tenant: str, receipt_id: str, ended: str, now: datetime) -> list[Any]:
+    """End the holds waiting for this money (``settled`` or ``failed``); returns them."""
+    return _end(connection, tenant, (holds.c.receipt_id == receipt_id), ended, now)
+
+
+def lapse(connection: Connection, tenant: str, today: date, now: datetime) -> list[Any]:
+    """Holds whose last day has passed end as ``lapsed``, so that it shows and is audited."""
+    return _end(connection, tenant, (holds.c.until < today), "lapsed", now)
+
+
+def _end(connection: Connection, tenant: str, condition: Any, ended: str, now: datetime) -> list[Any]:
+    rows = list(
+        connection.execute(
+            select(holds.c.id, holds.c.customer_id, holds.c.invoice_id, holds.c.reason, holds.c.until)
+            .where(holds.c.tenant_id == tenant, holds.c.released_at.is_(None), condition)
+            .order_by(holds.c.created_at, holds.c.id)
+        )
+    )
+    if not rows:
+        return rows
+    ids = [r.id for r in rows]
+    connection.execute(
+        update(holds)
+        .where(holds.c.tenant_id == tenant, holds.c.id.in_(ids))
+        .values(released_at=now.isoformat(), ended=ended)
+    )
+    for row in rows:
+        scope = "id = :invoice" if row.invoice_id else "customer_id = :customer"
+        connection.execute(
+            text(
+                f"UPDATE invoices SET next_review_on = issued_on "
+                f"WHERE tenant_id = :tenant AND {scope} AND {NEEDS_REVIEW}"
+            ),
+            {"tenant": tenant, "invoice": row.invoice_id, "customer": row.customer_id},
+        )
+    return rows

@@ -196,6 +196,22 @@ def by_status(connection: Connection, tenant: str, status: Status) -> list[Queue
     return [_queued(raw, row) for row in rows]
 
 
+def waiting(connection: Connection, tenant: str, customer_ids: Iterable[str]) -> list[Queued]:
+    """Notices of these customers not yet handed to a channel (pending or awaiting approval)."""
+    raw = Raw(connection)
+    ids = sorted(set(customer_ids))
+    found: list[Queued] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = raw.all(
+            f"SELECT {_COLUMNS} FROM notices WHERE tenant_id = ? AND status IN ('pending', 'awaiting_approval') "
+            f"AND customer_id IN ({raw.marks(len(chunk))}) ORDER BY created_on, customer_id, channel",
+            (tenant, *chunk),
+        )
+        found += [_queued(raw, row) for row in rows]
+    return found
+
+
 # --- what a batch of notices needs to know at sending time ----------------------------
 
 
