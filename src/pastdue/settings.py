@@ -25,6 +25,7 @@ _ENV = {
     "phone_dir": "PASTDUE_PHONE_DIR",
     "webhook_url": "PASTDUE_WEBHOOK_URL",
     "webhook_secret": "PASTDUE_WEBHOOK_SECRET",
+    "payments_webhook_secret": "PASTDUE_PAYMENTS_WEBHOOK_SECRET",
     "templates_dir": "PASTDUE_TEMPLATES_DIR",
     "base_url": "PASTDUE_BASE_URL",
     "secret_key": "PASTDUE_SECRET_KEY",
@@ -64,6 +65,10 @@ class Settings:
 
     webhook_secret: str = ""
     """HMAC key(s) for webhook signatures; several, comma-separated, sign with each (rotation)."""
+
+    payments_webhook_secret: str = ""
+    """HMAC key(s) payment providers sign their events with (``POST /webhooks/payments``);
+    several, comma-separated, during a rotation. Empty: the endpoint refuses every event."""
 
     templates_dir: str = ""
     """A folder of template overrides, by name; empty uses the built-in templates only."""

@@ -30,11 +30,9 @@ How answers become delivery outcomes: 2xx accepted; 410 Gone → :class:`Permane
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -42,69 +40,11 @@ import httpx
 from pastdue.channels.base import OutgoingMessage, Receipt
 from pastdue.channels.http import LazyClient, checked_url, retry_after, transport_failure
 from pastdue.errors import ConfigurationError, PermanentFailure, TemporaryFailure
+from pastdue.signing import DEFAULT_TOLERANCE, SIGNATURE_HEADER, parse_secrets, sign, verify
 
-SIGNATURE_HEADER = "Pastdue-Signature"
+__all__ = ["DEFAULT_TOLERANCE", "SIGNATURE_HEADER", "WebhookChannel", "event", "parse_secrets", "sign", "verify"]
+
 EVENT_TYPE = "dunning.notice"
-DEFAULT_TOLERANCE = 300
-
-
-def parse_secrets(value: str) -> tuple[str, ...]:
-    """The secrets of the comma-separated ``PASTDUE_WEBHOOK_SECRET`` setting, blanks dropped."""
-    return tuple(s.strip() for s in value.split(",") if s.strip())
-
-
-def sign(secret: str | Sequence[str], timestamp: int, body: bytes) -> str:
-    """The ``Pastdue-Signature`` header value: ``t=<timestamp>,v1=<hmac>`` with one ``v1`` per secret.
-
-    A ``str`` is one secret, taken whole (commas included); pass a sequence to sign with several.
-    """
-    secrets = [secret] if isinstance(secret, str) else list(secret)
-    if not secrets:
-        raise ValueError("sign() needs at least one secret")
-    signed = f"{int(timestamp)}.".encode() + body
-    parts = [f"t={int(timestamp)}"]
-    parts += [f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in secrets]
-    return ",".join(parts)
-
-
-def verify(
-    secrets: str | Iterable[str],
-    header: str,
-    body: bytes | str,
-    now: float,
-    tolerance: float = DEFAULT_TOLERANCE,
-) -> bool:
-    """Whether ``header`` signs exactly ``body``, under any of ``secrets``, within ``tolerance`` of ``now``.
-
-    For receivers: pass the raw request body (before any JSON parsing, which would change
-    the bytes) and the current unix time. Never raises on a malformed header; it is simply
-    not a valid signature. Timestamps too far in the future are refused like old ones.
-    """
-    candidates = [secrets] if isinstance(secrets, str) else list(secrets)
-    raw = body.encode("utf-8") if isinstance(body, str) else body
-    timestamp: int | None = None
-    signatures: list[str] = []
-    for item in header.split(","):
-        key, _, value = item.strip().partition("=")
-        if key == "t":
-            try:
-                timestamp = int(value)
-            except ValueError:
-                return False
-        elif key == "v1" and value:
-            signatures.append(value)
-    if timestamp is None or not signatures or abs(now - timestamp) > tolerance:
-        return False
-    signed = f"{timestamp}.".encode() + raw
-    matched = False
-    for secret in candidates:
-        if not secret:
-            continue
-        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        for signature in signatures:
-            # No early exit: how long verification takes must not tell which entry matched.
-            matched |= hmac.compare_digest(expected, signature)
-    return matched
 
 
 def event(message: OutgoingMessage, created: int) -> dict[str, Any]:

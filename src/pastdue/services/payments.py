@@ -74,6 +74,25 @@ def allocation_order(connection: Connection, tenant: str) -> AllocationOrder:
 # --- recording --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """Money someone says has arrived (or is on its way), as it was described to pastdue."""
+
+    amount: Money
+    received_on: date
+    customer_id: str | None = None
+    invoice_numbers: Sequence[str] = ()
+    reference: str = ""
+    source: str = "manual"
+    source_key: str = ""
+    payer_name: str = ""
+    payer_iban: str = ""
+
+    @property
+    def receipt_id(self) -> str:
+        return receipt_id_for(self.source, self.source_key) if self.source_key else f"rc-{uuid.uuid4().hex[:24]}"
+
+
 def record_payment(
     app: App,
     *,
@@ -91,68 +110,99 @@ def record_payment(
     """Record money received and allocate it: to the named invoices, else to the customer's
     open invoices in the tenant's allocation order. With a ``source_key`` (a provider's
     payment id, an external reference) recording the same money twice changes nothing."""
+    incoming = Incoming(
+        amount, received_on, customer_id, tuple(invoice_numbers), reference, source, source_key, payer_name, payer_iban
+    )
     now = app.clock()
     with unit_of_work(app.engine) as uow:
         connection = uow.connection
-        receipt_id = receipt_id_for(source, source_key) if source_key else f"rc-{uuid.uuid4().hex[:24]}"
+        receipt_id = incoming.receipt_id
         existing = receipts.get(connection, app.tenant, receipt_id)
-        if existing is not None:
+        if existing is not None and existing.status != "pending":
             return _recorded(connection, app.tenant, existing, duplicate=True)
-        receipts.lock_money_in(connection, app.tenant)
-        customer_id, invoice_ids = resolve_payer(connection, app.tenant, amount, customer_id, invoice_numbers)
-        receipts.insert(
-            connection,
-            [
-                (
-                    app.tenant,
-                    receipt_id,
-                    source,
-                    source_key[:300],
-                    customer_id,
-                    amount.currency,
-                    amount.minor,
-                    received_on,
-                    reference[:200],
-                    payer_name[:200],
-                    payer_iban[:34],
-                    "",
-                    "",
-                    "applied",
-                    "named" if invoice_ids else "customer",
-                    None,
-                    "",
-                    "[]",
-                    now.isoformat(),
-                )
-            ],
-        )
-        events = [
-            AuditEvent(
-                "payment",
-                receipt_id,
-                {
-                    "receipt": receipt_id,
-                    "source": source,
-                    "source_key": source_key,
-                    "customer_id": customer_id,
-                    "amount": str(amount.amount),
-                    "currency": amount.currency,
-                    "received_on": received_on.isoformat(),
-                    "reference": reference,
-                    "invoices": list(invoice_numbers),
-                },
-                actor=actor,
-            )
-        ]
-        receipt = receipts.get(connection, app.tenant, receipt_id)
-        assert receipt is not None
-        events += apply_receipt(connection, app.tenant, receipt, customer_id, invoice_ids, now, actor=actor)
-        events += end_money_in_flight(connection, app.tenant, receipt_id, "settled", now, actor=actor)
-        cancelled = cancel_pointless_notices(connection, app.tenant, [customer_id], now, events)
+        events: list[AuditEvent] = []
+        customer = record_in(connection, app.tenant, incoming, receipt_id, now, events, actor=actor)
+        cancelled = cancel_pointless_notices(connection, app.tenant, [customer], now, events)
         audit.append(connection, app.tenant, events, now)
         result = _recorded(connection, app.tenant, receipt_id=receipt_id, cancelled=cancelled)
         uow.commit()
     return result
+
+
+def record_in(
+    connection: Connection,
+    tenant: str,
+    incoming: Incoming,
+    receipt_id: str,
+    now: datetime,
+    events: list[AuditEvent],
+    *,
+    actor: str,
+    status: str = "applied",
+) -> str:
+    """Inside the caller's transaction: store the receipt (or move a ``pending`` one on) and,
+    when it is ``applied``, allocate it and end the holds that waited for it. Returns the
+    customer; appends the audit events."""
+    receipts.lock_money_in(connection, tenant)
+    customer_id, invoice_ids = resolve_payer(
+        connection, tenant, incoming.amount, incoming.customer_id, incoming.invoice_numbers
+    )
+    rule = "named" if invoice_ids else "customer"
+    if receipts.get(connection, tenant, receipt_id) is None:
+        receipts.insert(connection, [_row(tenant, receipt_id, incoming, customer_id, status, rule, now)])
+    else:
+        receipts.settle(connection, tenant, receipt_id, status=status, customer_id=customer_id, rule=rule)
+    events.append(
+        AuditEvent(
+            "payment",
+            receipt_id,
+            {
+                "receipt": receipt_id,
+                "status": status,
+                "source": incoming.source,
+                "source_key": incoming.source_key,
+                "customer_id": customer_id,
+                "amount": str(incoming.amount.amount),
+                "currency": incoming.amount.currency,
+                "received_on": incoming.received_on.isoformat(),
+                "reference": incoming.reference,
+                "invoices": list(incoming.invoice_numbers),
+            },
+            actor=actor,
+        )
+    )
+    if status == "applied":
+        receipt = receipts.get(connection, tenant, receipt_id)
+        assert receipt is not None
+        events += apply_receipt(connection, tenant, receipt, customer_id, invoice_ids, now, actor=actor)
+        events += end_money_in_flight(connection, tenant, receipt_id, "settled", now, actor=actor)
+    return customer_id
+
+
+def _row(
+    tenant: str, receipt_id: str, incoming: Incoming, customer_id: str, status: str, rule: str, now: datetime
+) -> tuple[Any, ...]:
+    return (
+        tenant,
+        receipt_id,
+        incoming.source,
+        incoming.source_key[:300],
+        customer_id,
+        incoming.amount.currency,
+        incoming.amount.minor,
+        incoming.received_on,
+        incoming.reference[:200],
+        incoming.payer_name[:200],
+        incoming.payer_iban[:34],
+        "",
+        "",
+        status,
+        rule,
+        None,
+        "",
+        "[]",
+        now.isoformat(),
+    )
 
 
 def resolve_payer(
