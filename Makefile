@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-deliver setup clean
+.PHONY: demo test lint bench bench-deliver bench-matching setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench: $(STAMP)
 
 bench-deliver: $(STAMP)
 	$(BIN)/python bench/deliver.py --invoices $(BENCH_INVOICES)
+
+bench-matching: $(STAMP)
+	$(BIN)/python bench/matching.py --invoices $(BENCH_INVOICES)
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/data

@@ -304,7 +304,8 @@ def profile_show(ctx: typer.Context) -> None:
 @profile_app.command("set")
 @handled
 def profile_set(ctx: typer.Context, key: str, value: str, by: By = None) -> None:
-    """Set name, address (lines separated by \\n), email, phone, iban, bic, payment_url or window.CHANNEL."""
+    """Set name, address (lines separated by \\n), email, phone, iban, bic, payment_url, allocation_order
+    or window.CHANNEL."""
     contact_service.set_profile(_ready(ctx), key, value, _actor(by))
     out.print(f"{key} set")
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from pastdue.cli import Json, _parse_date, _ready, app, handled, out
-from pastdue.core.money import Money, is_currency
+from pastdue.core.money import Money, is_currency, parse_amount
 
 if TYPE_CHECKING:
     from pastdue.services.statements import StatementImport
@@ -31,19 +30,15 @@ Invoices = Annotated[list[str] | None, typer.Option("--invoice", help="Invoice n
 
 
 def _money(amount: str, currency: str) -> Money:
+    """Amounts typed by a person obey the ledger's rule (``parse_amount``): a plain decimal,
+    no exponent or separators, no more decimals than the currency has."""
     code = currency.upper()
     if not is_currency(code):
         raise typer.BadParameter(f"{currency!r} is not an ISO 4217 currency code")
     try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        raise typer.BadParameter(f"{amount!r} is not an amount (use digits and a point: 1250.00)") from None
-    if not value.is_finite() or value.as_tuple().exponent < -6:  # type: ignore[operator]
-        raise typer.BadParameter(f"{amount!r} is not an amount")
-    money = Money(value, code)
-    if money.rounded() != money:
-        raise typer.BadParameter(f"{amount} has more decimals than {code} allows")
-    return money
+        return parse_amount(amount, code)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def import_statements(ctx: typer.Context, paths: list[Path], as_json: bool) -> list[StatementImport]:
@@ -176,6 +171,8 @@ def payments_apply(ctx: typer.Context, receipt_id: str, invoice: Invoices = None
         return
     for number, paid in result.allocations:
         out.print(f"{number}: {paid}", markup=False)
+    if not result.allocations:
+        out.print("nothing applied: no open invoice takes it", markup=False)
     out.print(f"payment {receipt_id}: unapplied {result.unapplied}", markup=False)
 
 

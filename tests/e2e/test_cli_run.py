@@ -17,6 +17,7 @@ RUN_KEYS = {
     "notices",
     "by_level",
     "skipped",
+    "holds_lapsed",
     "elapsed_s",
 }
 

@@ -157,7 +157,7 @@ def test_unapplied_cash_is_applied_later_to_a_new_invoice(ledger_app: App, tmp_p
         ],
     )
     result = payments.apply_unapplied(ledger_app, credit.id)
-    assert result.allocations == [("INV-2026-00004", eur("100.00")), ("INV-2026-00005", eur("50.00"))]
+    assert result.allocations == [("INV-2026-00005", eur("50.00"))]  # only what this call applied
     assert result.unapplied == eur("0.00")
 
 

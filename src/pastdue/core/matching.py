@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from pastdue.core.allocation import Allocation, OpenItem, allocate
@@ -152,12 +153,13 @@ def references_in(text: str) -> list[str]:
 
 # --- invoice numbers in free text ----------------------------------------------------------
 
-_GROUPS = re.compile(r"[0-9]+|[A-Z]+")
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 
 def number_key(text: str) -> str:
     """Letters and digits only, upper case, leading zeros of each digit group dropped."""
-    return "".join(g.lstrip("0") or "0" if g.isdigit() else g for g in _GROUPS.findall(text.upper()))
+    return _NOT_ALNUM.sub("", _LEADING_ZEROS.sub("", text.upper()))
 
 
 def _mentions(text_key: str, key: str) -> bool:
@@ -192,7 +194,7 @@ class _Ledger:
         self.left: dict[str, Money] = {}
         self.by_run: dict[str, list[tuple[str, OpenItem]]] = defaultdict(list)
         self.by_customer: dict[tuple[str, str], list[OpenItem]] = defaultdict(list)
-        self.by_amount: dict[tuple[str, int], set[str]] = defaultdict(set)
+        self._by_amount: dict[tuple[str, Decimal], set[str]] | None = None
         self._by_body: dict[str, OpenItem] | None = None
         for item in items:
             self.items[item.invoice_id] = item
@@ -202,7 +204,6 @@ class _Ledger:
                 runs = _DIGIT_RUN.findall(key)
                 self.by_run[runs[-1] if runs else ""].append((key, item))
             self.by_customer[(item.customer_id, item.open_amount.currency)].append(item)
-            self.by_amount[(item.open_amount.currency, item.open_amount.minor)].add(item.invoice_id)
         for same in self.by_customer.values():
             same.sort(key=lambda i: (i.due_on, i.number, i.invoice_id))
         for keyed in self.by_run.values():
@@ -232,8 +233,18 @@ class _Ledger:
     def open_items(self, customer_id: str, currency: str) -> list[OpenItem]:
         return [i for i in self.by_customer.get((customer_id, currency), ()) if self.left[i.invoice_id].amount > 0]
 
+    @property
+    def by_amount(self) -> dict[tuple[str, Decimal], set[str]]:
+        """Open invoices by what is left open on them; built when first needed."""
+        if self._by_amount is None:
+            self._by_amount = defaultdict(set)
+            for invoice_id, left in self.left.items():
+                if left.amount > 0:
+                    self._by_amount[(left.currency, left.amount)].add(invoice_id)
+        return self._by_amount
+
     def with_amount(self, amount: Money) -> list[OpenItem]:
-        ids = self.by_amount.get((amount.currency, amount.minor), set())
+        ids = self.by_amount.get((amount.currency, amount.amount), set())
         return [self.items[i] for i in sorted(ids)]
 
     def take(self, credit: Credit, invoices: Sequence[OpenItem]) -> tuple[tuple[Allocation, ...], Money]:
@@ -243,9 +254,10 @@ class _Ledger:
             before = self.left[allocation.invoice_id]
             after = before - allocation.amount
             self.left[allocation.invoice_id] = after
-            self.by_amount[(before.currency, before.minor)].discard(allocation.invoice_id)
-            if after.amount > 0:
-                self.by_amount[(after.currency, after.minor)].add(allocation.invoice_id)
+            if self._by_amount is not None:
+                self._by_amount[(before.currency, before.amount)].discard(allocation.invoice_id)
+                if after.amount > 0:
+                    self._by_amount[(after.currency, after.amount)].add(allocation.invoice_id)
         return allocations, rest
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pastdue.bootstrap import App
+from pastdue.core.allocation import AllocationOrder
 from pastdue.core.delivery import ContactFlag
 from pastdue.core.send_window import parse_window
 from pastdue.errors import Problem, ProblemsFound
@@ -49,9 +50,20 @@ def set_profile(app: App, key: str, value: str, actor: str) -> None:
             raise ProblemsFound(
                 [Problem("profile", None, key, 'must look like "08:00-20:00", "09:00-17:00 every" or "always"')]
             )
+    elif key == "allocation_order":
+        if value not in {o.value for o in AllocationOrder}:
+            known = ", ".join(o.value for o in AllocationOrder)
+            raise ProblemsFound([Problem("profile", None, key, f"unknown order {value!r} (known: {known})")])
     elif key not in PROFILE_KEYS:
         raise ProblemsFound(
-            [Problem("profile", None, key, f"unknown setting (known: {', '.join(PROFILE_KEYS)}, window.CHANNEL)")]
+            [
+                Problem(
+                    "profile",
+                    None,
+                    key,
+                    f"unknown setting (known: {', '.join(PROFILE_KEYS)}, allocation_order, window.CHANNEL)",
+                )
+            ]
         )
     now = app.clock()
     with unit_of_work(app.engine) as uow:

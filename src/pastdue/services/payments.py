@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
@@ -216,11 +217,18 @@ def resolve_payer(
     for number in numbers:
         if number not in found:
             problems.append(Problem("payment", None, "invoice", f"no invoice numbered {number!r}"))
-    customers = {customer for _iid, customer in found.values()}
+        elif found[number][2] != amount.currency:
+            problems.append(
+                Problem(
+                    "payment", None, "invoice", f"{number} is in {found[number][2]}, the payment in {amount.currency}"
+                )
+            )
+    customers = {customer for _iid, customer, _currency in found.values()}
     if customer_id is not None and not receipts.customer_exists(connection, tenant, customer_id):
         problems.append(Problem("payment", None, "customer", f"no customer {customer_id!r}"))
     elif customer_id is not None and customers - {customer_id}:
-        problems.append(Problem("payment", None, "invoice", f"the named invoices are not all {customer_id!r}'s"))
+        others = ", ".join(sorted(customers - {customer_id}))
+        problems.append(Problem("payment", None, "invoice", f"named invoices belong to {others}, not {customer_id}"))
     elif len(customers) > 1:
         problems.append(Problem("payment", None, "invoice", "the named invoices belong to several customers"))
     if customer_id is None and not customers and not problems:
@@ -342,6 +350,12 @@ def apply_unapplied(app: App, receipt_id: str, invoice_numbers: Sequence[str] = 
         audit.append(connection, app.tenant, events, now)
         result = _recorded(connection, app.tenant, receipt_id=receipt_id, cancelled=cancelled)
         uow.commit()
+    # Only what this call allocated: the receipt's earlier allocations are not news.
+    result.allocations = [
+        (str(e.payload["invoice"]), Money(Decimal(e.payload["amount"]), e.payload["currency"]))
+        for e in events
+        if e.kind == "allocation"
+    ]
     return result
 
 
@@ -477,6 +491,10 @@ def place_money_in_flight(
     else:
         items = receipts.open_items(connection, tenant, customer_id=customer_id)
     covered, _rest = allocate(amount, ordered(items, allocation_order(connection, tenant)))
+    if not covered:
+        raise ProblemsFound(
+            [Problem("payment", None, "amount", f"{customer_id} has no open invoice in {amount.currency} to hold")]
+        )
     numbers = {i.invoice_id: i.number for i in items}
     hold_ids: list[str] = []
     events: list[AuditEvent] = []
