@@ -31,6 +31,8 @@ def print_run(out: Console, summary: RunSummary) -> None:
     out.print(table)
     if summary.skipped:
         out.print("skipped: " + ", ".join(f"{reason} {n}" for reason, n in sorted(summary.skipped.items())))
+    if summary.closed:
+        out.print("closed: " + ", ".join(f"{reason} {n}" for reason, n in sorted(summary.closed.items())))
     if summary.holds_lapsed:
         out.print(f"{summary.holds_lapsed} hold(s) lapsed: their last day has passed")
 

@@ -19,16 +19,20 @@ from rich.console import Console
 from rich.table import Table
 
 from pastdue import reports, services
-from pastdue.bootstrap import build, delivery_channels, email_domain, renderer
+from pastdue.bootstrap import App, build, delivery_channels, email_domain, renderer
 from pastdue.cli_output import print_aging
+from pastdue.core.matching import rf_reference
 from pastdue.demo_ledger import write_sample_ledger
+from pastdue.importers.camt_write import Booking, camt053
 from pastdue.policies import standard_policy_toml
 from pastdue.print_batch import build_print_batch
 from pastdue.services.contacts import set_profile
 from pastdue.services.delivery import Deliverer
+from pastdue.services.statements import import_statement
 from pastdue.settings import Settings
 
 DAYS_OF_HISTORY = 30
+ACCOUNT = "DE89370400440532013000"
 DELIVERY_HOURS_UTC = (7, 13, 19)
 DEMO_PROFILE = {
     "name": "Demo Supplies GmbH",
@@ -47,6 +51,33 @@ def _frozen(moment: datetime) -> Callable[[], datetime]:
 
 def _count(folder: Path, pattern: str) -> int:
     return len(list(folder.glob(pattern))) if folder.exists() else 0
+
+
+def write_bank_statement(app: App, folder: Path, today: date, seed: int = 7) -> Path:
+    """This morning's camt.053: some overdue invoices paid, the way customers really write
+    remittance texts (the number, sloppily, a structured reference, nothing useful)."""
+    rng = random.Random(seed)
+    overdue = [i for i in services.invoices(app, open_only=True) if i.due_on < today]
+    paid = rng.sample(overdue, min(len(overdue), max(5, len(overdue) // 20)))
+    bookings = []
+    for n, invoice in enumerate(sorted(paid, key=lambda i: i.number)):
+        style = n % 5
+        text = {0: f"Rechnung {invoice.number}", 1: f"inv {invoice.number.replace('-', ' ').lower()} thanks"}
+        bookings.append(
+            Booking(
+                invoice.open_amount,
+                today,
+                text.get(style, "Zahlung" if style == 4 else ""),
+                f"Customer {invoice.customer_id}",
+                end_to_end_id=f"E2E-{invoice.id}",
+                structured_reference=rf_reference(invoice.number) if style == 2 else "",
+            )
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"statement-{today.isoformat()}.xml"
+    currency = bookings[0].amount.currency if bookings else "EUR"
+    path.write_bytes(camt053(bookings, account=ACCOUNT, statement_id=f"DEMO-{today.isoformat()}", currency=currency))
+    return path
 
 
 def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
@@ -89,9 +120,12 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
     delivered: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     letter_days: set[date] = set()
+    statement = None
     try:
         for back in range(DAYS_OF_HISTORY, -1, -1):
             day = today - timedelta(days=back)
+            if back == 0:  # the bank's statement arrives before the day's run
+                statement = import_statement(app, write_bank_statement(app, folder / "bank", today))
             summary = services.run_dunning(app, day)
             # Three passes a day reach every time zone inside its 08:00-20:00 window.
             for hour in DELIVERY_HOURS_UTC:
@@ -119,8 +153,18 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
         counts = Counter(n.status for n in every if n.channel == name)
         table.add_row(name, *(str(counts[s]) for s in states))
     out.print(table)
+    if statement is not None:
+        rules = ", ".join(f"{rule} {n}" for rule, n in sorted(statement.by_rule.items()))
+        out.print(
+            f"bank statement {statement.file}: {statement.credits} credits, {statement.matched} matched ({rules}), "
+            f"{statement.ambiguous + statement.unmatched} for a person (pastdue matches list), "
+            f"{statement.cancelled_notices} queued notices cancelled",
+            markup=False,
+        )
     if summary.skipped:
         out.print("skipped today: " + ", ".join(f"{r} {n}" for r, n in sorted(summary.skipped.items())))
+    if summary.closed:
+        out.print("closed today: " + ", ".join(f"{r} {n}" for r, n in sorted(summary.closed.items())))
 
     print_aging(out, reports.aging_report(app, today), today, "table")
     events = services.verify_audit(app)

@@ -17,6 +17,7 @@ RUN_KEYS = {
     "notices",
     "by_level",
     "skipped",
+    "closed",
     "holds_lapsed",
     "elapsed_s",
 }

@@ -36,6 +36,8 @@ class RunSummary:
     notices: int = 0
     by_level: dict[str, int] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
+    closed: Counter[str] = field(default_factory=Counter)
+    """Dunning that ended because the invoice was settled, by reason (paid, credited)."""
     holds_lapsed: int = 0
     elapsed_s: float = 0.0
     dry_run: bool = False
@@ -49,6 +51,7 @@ class RunSummary:
             "notices": self.notices,
             "by_level": self.by_level,
             "skipped": {str(reason): n for reason, n in sorted(self.skipped.items())},
+            "closed": {str(reason): n for reason, n in sorted(self.closed.items())},
             "holds_lapsed": self.holds_lapsed,
             "elapsed_s": round(self.elapsed_s, 3),
             **({"dry_run": True} if self.dry_run else {}),
@@ -172,3 +175,4 @@ def _run_batch(
     summary.actions += result.actions
     summary.notices += result.notices
     summary.skipped.update(result.skipped)
+    summary.closed.update(result.closed)

@@ -169,6 +169,7 @@ class BatchResult:
     actions: int = 0
     notices: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    closed: Counter[str] = field(default_factory=Counter)
     events: list[AuditEvent] = field(default_factory=list)
 
 
@@ -209,6 +210,8 @@ def save_batch(
             result.decisions += 1
             if decision.is_action:
                 result.actions += 1
+                if decision.act is Act.CLOSE:
+                    result.closed[decision.reason] += 1
             else:
                 result.skipped[decision.reason] += 1  # StrEnum members are their values
             s = decision.state
