@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine  # the type only; the store builds engines
 
     from pastdue.channels.base import Channel
+    from pastdue.importers.connectors.base import Connector
     from pastdue.rendering import Renderer
 
 _TENANT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
@@ -81,3 +82,19 @@ def renderer(settings: Settings) -> Renderer:
 def email_domain(settings: Settings) -> str:
     """The domain that names Message-IDs: the sender's, so that they are globally unique."""
     return settings.email_from.rpartition("@")[2].strip("> ") or "localhost"
+
+
+def connector(source: str) -> Connector:
+    """The accounting connector a source spec names, by its scheme (``tryton://...``).
+
+    Each connector module is imported only when a source names it, like the channels.
+    """
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(source).scheme
+    if scheme in ("tryton", "tryton+postgresql"):
+        from pastdue.importers.connectors.tryton import open_connector
+
+        return open_connector(source)
+    known = "tryton:///path/books.sqlite, tryton://?config=FILE&database=NAME, tryton+postgresql://..."
+    raise ConfigurationError(f"unknown source {source!r}: no connector for {scheme or 'it'!r} (known: {known})")

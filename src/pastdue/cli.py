@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -142,8 +142,10 @@ def import_(
     statements = statement_paths(paths)
     ledger = [p for p in paths if p not in statements]
     result: dict[str, Any] = {}
+    imported: list[str] = []  # what this call changed, named if a later statement is refused
     if ledger:
         summary = services.import_ledger(_ready(ctx), ledger)
+        imported += ["the ledger"] if summary.changed else []
         result["ledger"] = {"inserted": summary.inserted, "updated": summary.updated, "unchanged": summary.unchanged}
         for kind in summary.inserted if not as_json else ():
             out.print(
@@ -152,10 +154,29 @@ def import_(
             )
         if not summary.changed and not as_json:
             out.print("nothing changed")
-    if statements:
-        result["statements"] = [s.as_json() for s in import_statements(ctx, statements, as_json)]
+    for path in statements:
+        try:
+            [done] = import_statements(ctx, [path], as_json)
+        except ProblemsFound as exc:
+            if not imported:
+                raise
+            _refused_after(exc, path, imported)
+        result.setdefault("statements", []).append(done.as_json())
+        imported += [path.name] if done.known < done.lines else []
     if as_json:
         print(json.dumps(result, indent=1))
+
+
+def _refused_after(exc: ProblemsFound, path: Path, imported: list[str]) -> NoReturn:
+    """A statement refused after the same call imported something: "nothing was changed"
+    would be false, so say what stays imported."""
+    for problem in exc.problems:
+        err.print(str(problem), markup=False)
+    err.print(
+        f"{len(exc.problems)} problem(s); {path.name} was not imported, but {', '.join(imported)} already was.",
+        markup=False,
+    )
+    raise typer.Exit(1)
 
 
 @policy_app.command("apply")
@@ -381,9 +402,9 @@ def demo(
 
 
 # The delivery commands register themselves on ``app``; imported last, as they use it.
-from pastdue import cli_delivery, cli_money, cli_web  # noqa: E402
+from pastdue import cli_delivery, cli_money, cli_sync, cli_web  # noqa: E402
 
-__all__ = ["app", "cli_delivery", "cli_money", "cli_web", "main"]
+__all__ = ["app", "cli_delivery", "cli_money", "cli_sync", "cli_web", "main"]
 
 
 def main() -> None:

@@ -358,3 +358,54 @@ def test_unknown_receipts_are_not_found(ledger_app: App) -> None:
         payments.reverse_payment(ledger_app, "rc-nothing", reason="x")
     with pytest.raises(NotFound):
         statements.confirm_match(ledger_app, "st-nothing")
+
+
+# --- the bank fixtures of tests/fixtures/statements, imported whole ---------------------------------
+
+STATEMENTS = Path(__file__).resolve().parents[1] / "fixtures" / "statements"
+
+
+def test_a_banks_month_of_statements_pays_returns_and_reverses(app: App, tmp_path: Path) -> None:
+    """Nordlicht's June and July: credits by number, RF reference and direct debit, a credit
+    with the bank's charges deducted, a reversal, a returned direct debit with a fee."""
+    invoices = [
+        ("2026-0042", "1190.00"),
+        ("2026-0043", "250.00"),
+        ("2026-0044", "100.00"),
+        ("2026-0045", "330.00"),
+        ("2026-0050", "1000.00"),
+        ("2026-0051", "560.20"),
+        ("2026-0061", "123.45"),
+        ("2026-0070", "722.05"),
+        ("2026-0071", "300.00"),
+    ]
+    # One customer per invoice, so that what is learned of one payer never pays for another.
+    folder = write_ledger(
+        tmp_path / "ledger",
+        customers=[customer_row(f"c{n}", f"Kunde {n}") for n in range(len(invoices))],
+        invoices=[
+            [f"i{n}", f"c{n}", number, "EUR", amount, "2026-05-01", "2026-05-31"]
+            for n, (number, amount) in enumerate(invoices)
+        ],
+    )
+    services.import_ledger(app, [folder])
+
+    credits = statements.import_statement(app, STATEMENTS / "camt053-v02-credits.xml")
+    assert (credits.matched, credits.debits_ignored) == (4, 2)  # a fee and a refund paid out are not money in
+    batch = statements.import_statement(app, STATEMENTS / "camt053-batch.xml")
+    assert batch.matched == 4 and batch.by_rule["reference"] == 1
+    returns = statements.import_statement(app, STATEMENTS / "camt053-returns.xml")
+    assert returns.reversed == 2  # the reversed credit, and the MD06 return net of its 3.00 fee
+
+    left = open_amounts(app)
+    paid = {"2026-0042", "2026-0043", "2026-0044", "2026-0045", "2026-0050", "2026-0051", "2026-0070"}
+    assert {n for n, amount in left.items() if amount == 0} == paid  # 0044: 97.50 + 2.50 charges
+    assert left["2026-0061"] == Decimal("123.45")  # the direct debit came back
+    assert left["2026-0071"] == Decimal("300.00")  # credited, then reversed
+    waiting = {r.reason for r in statements.list_matches(app)}
+    assert any("AC04" in reason and "money of ours came back" in reason for reason in waiting)
+    assert (
+        any(r.source_key.endswith("|1") and r.amount.amount == Decimal("300.00") for r in statements.list_matches(app))
+        is False
+    )
+    assert services.verify_audit(app) > 0

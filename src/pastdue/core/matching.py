@@ -2,8 +2,9 @@
 
 Rules, strongest first; the first rule that finds something decides a credit:
 
-1. ``reference``: a structured creditor reference (ISO 11649 ``RF..`` with a valid check)
-   in the remittance text that belongs to an open invoice.
+1. ``reference``: a structured reference in the remittance text that belongs to an open
+   invoice: ISO 11649 ``RF..``, or a national one (Belgian OGM, Finnish, KID/OCR, Swiss QR),
+   each with a valid check (:mod:`pastdue.core.references`).
 2. ``invoice_number``: invoice numbers found in the remittance text, tolerant of case,
    spaces, dashes and leading zeros (``inv 2026/159`` finds ``INV-2026-00159``).
 3. ``amount_and_payer``: the payer's IBAN is known to pay for one customer, and exactly one
@@ -32,6 +33,7 @@ from enum import StrEnum
 
 from pastdue.core.allocation import Allocation, OpenItem, allocate
 from pastdue.core.money import Money
+from pastdue.core.references import invoice_references, is_valid_rf, references_in, rf_reference
 
 __all__ = [
     "Allocation",
@@ -43,7 +45,10 @@ __all__ = [
     "OpenItem",
     "Rule",
     "Unresolved",
+    "is_valid_rf",
     "match_credits",
+    "references_in",
+    "rf_reference",
 ]
 
 
@@ -114,43 +119,6 @@ class MatchResult:
     unresolved: tuple[Unresolved, ...] = ()
 
 
-# --- ISO 11649 creditor references -------------------------------------------------------
-
-_RF = re.compile(r"\bRF\s*(\d\d)\s*([0-9A-Z](?:\s*[0-9A-Z]){0,20})", re.IGNORECASE)
-
-
-def _mod97(text: str) -> int:
-    digits = "".join(str(int(ch, 36)) for ch in text)
-    return int(digits) % 97
-
-
-def rf_reference(invoice_number: str) -> str:
-    """The ISO 11649 reference for an invoice number (its letters and digits, at most 21)."""
-    body = re.sub(r"[^0-9A-Z]", "", invoice_number.upper())[-21:]
-    check = 98 - _mod97(body + "RF00")
-    return f"RF{check:02d}{body}"
-
-
-def is_valid_rf(reference: str) -> bool:
-    compact = re.sub(r"\s", "", reference.upper())
-    if not re.fullmatch(r"RF\d\d[0-9A-Z]{1,21}", compact):
-        return False
-    return _mod97(compact[4:] + compact[:4]) == 1
-
-
-def references_in(text: str) -> list[str]:
-    """Valid RF references in a remittance text, compacted, in order of appearance."""
-    found = []
-    for match in _RF.finditer(text):
-        candidate = "RF" + match.group(1) + re.sub(r"\s", "", match.group(2)).upper()
-        # A reference followed by more words may have swallowed them: shorten until valid.
-        while len(candidate) > 4 and not is_valid_rf(candidate):
-            candidate = candidate[:-1]
-        if len(candidate) > 4:
-            found.append(candidate)
-    return found
-
-
 # --- invoice numbers in free text ----------------------------------------------------------
 
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
@@ -177,7 +145,7 @@ def _mentions(text_key: str, key: str) -> bool:
 # --- the matcher -----------------------------------------------------------------------------
 
 _DIGIT_RUN = re.compile(r"[0-9]+")
-_ALNUM = re.compile(r"[^0-9A-Z]")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 
 
 class _Ledger:
@@ -196,6 +164,7 @@ class _Ledger:
         self.by_customer: dict[tuple[str, str], list[OpenItem]] = defaultdict(list)
         self._by_amount: dict[tuple[str, Decimal], set[str]] | None = None
         self._by_body: dict[str, OpenItem] | None = None
+        self._by_digits: dict[str, list[OpenItem]] = {}
         for item in items:
             self.items[item.invoice_id] = item
             self.left[item.invoice_id] = item.open_amount
@@ -210,11 +179,20 @@ class _Ledger:
             keyed.sort(key=lambda pair: pair[1].invoice_id)
 
     def by_reference(self, reference: str) -> OpenItem | None:
-        if self._by_body is None:  # built on the first reference seen: many statements have none
-            self._by_body = {}
+        """The open invoice a canonical reference belongs to. The indexes are built on the
+        first reference seen (many statements have none): RF references carry the number's
+        letters and digits, national ones its significant digits."""
+        if self._by_body is None:
+            self._by_body, self._by_digits = {}, defaultdict(list)
             for item in sorted(self.items.values(), key=lambda i: i.invoice_id, reverse=True):
-                self._by_body[_ALNUM.sub("", item.number.upper())[-21:]] = item
-        return self._by_body.get(reference[4:])
+                self._by_body[_NOT_ALNUM.sub("", item.number.upper())[-21:]] = item
+                self._by_digits[_NOT_DIGIT.sub("", item.number).lstrip("0")].append(item)
+        if reference.startswith("RF"):
+            return self._by_body.get(reference[4:])
+        kind, _, digits = reference.partition(":")
+        base = {"BE": digits[:10], "QR": digits[:26]}.get(kind, digits[:-1]).lstrip("0")
+        found = [i for i in self._by_digits.get(base, ()) if reference in invoice_references(i.number)]
+        return min(found, key=lambda i: i.invoice_id) if found else None
 
     def named(self, remittance: str) -> list[OpenItem]:
         """Open invoices whose numbers the text names, a number inside another left out."""

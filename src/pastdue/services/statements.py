@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ def statement_format(path: Path) -> str | None:
     """``camt`` or ``mt940`` when the file's content is a bank statement, else ``None``."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(8192)
+            head = fh.read(65536)
     except OSError:
         return None
     if looks_like_camt(head):
@@ -125,7 +125,7 @@ def import_statement(app: App, path: Path) -> StatementImport:
         known = receipts.known_ids(connection, app.tenant, ids)
         fresh = [(rid, line) for rid, line in zip(ids, lines, strict=True) if rid not in known]
         summary.known = len(lines) - len(fresh)
-        credits = [(rid, line) for rid, line in fresh if line.amount.amount > 0 and not line.reversal]
+        credits = [(rid, _gross(line)) for rid, line in fresh if line.amount.amount > 0 and not line.reversal]
         summary.credits = len(credits)
         events: list[AuditEvent] = []
         customers: set[str] = set()
@@ -230,32 +230,49 @@ def _returns(
     customers: set[str] = set()
     rows = []
     for rid, line in debits:
-        originals = [
-            r
-            for r in (receipts.by_end_to_end(connection, tenant, line.end_to_end_id) if line.end_to_end_id else [])
-            if r.status == "applied" and r.amount == Money.zero(r.amount.currency) - line.amount
-        ]
+        # What the payer's money was: a bank's return fee is not part of it.
+        returned = -(line.amount + line.charges) if line.charges is not None else -line.amount
+        candidates = receipts.by_end_to_end(connection, tenant, line.end_to_end_id) if line.end_to_end_id else []
+        originals = [r for r in candidates if r.status in ("applied", *QUEUE) and r.amount == returned]
         if not originals and not line.reversal:
             summary.debits_ignored += 1
             continue
+        why = " ".join(part for part in (line.return_reason, line.remittance) if part) or "no reason given"
+        reason = f"returned on the statement ({why})"[:500]
         if originals:
             original = originals[-1]
-            reason = f"returned on the statement ({line.remittance or 'no reason given'})"[:500]
-            reversal_events, _reopened = reverse_receipt(connection, tenant, original, reason, now, actor="matching")
-            events += reversal_events
-            customers.add(original.customer_id or "")
+            if original.status == "applied":
+                reversal_events, _reopened = reverse_receipt(
+                    connection, tenant, original, reason, now, actor="matching"
+                )
+                events += reversal_events
+                customers.add(original.customer_id or "")
+            else:  # still waiting for a person: the money is gone, nothing to decide any more
+                receipts.settle(connection, tenant, original.id, status="reversed", reason=reason)
+                events.append(AuditEvent("match", original.id, {"receipt": original.id, "status": "reversed"}))
             summary.reversed += 1
             rows.append(
                 _receipt_row(tenant, rid, line, "reversed", original.customer_id, None, None, reason, "[]", now)
             )
         else:
             summary.unmatched += 1
-            reason = "a reversal of a credit pastdue does not know"
-            rows.append(_receipt_row(tenant, rid, line, "unmatched", None, None, None, reason, "[]", now))
+            if line.amount.amount > 0:
+                reason = f"money of ours came back ({why}): a refund or payout to look at"
+            else:
+                reason = f"a reversal of a credit pastdue does not know ({why})"
+            rows.append(_receipt_row(tenant, rid, line, "unmatched", None, None, None, reason[:500], "[]", now))
             events.append(AuditEvent("match", rid, {"receipt": rid, "status": "unmatched", "reason": reason}))
     receipts.insert(connection, rows)
     customers.discard("")
     return customers
+
+
+def _gross(line: StatementLine) -> StatementLine:
+    """A credit as the payer sent it: charges the bank deducted do not leave the invoice open
+    (they are the creditor's cost), so the amount matched and allocated is the gross one."""
+    if line.charges is None or line.charges.currency != line.amount.currency:
+        return line
+    return replace(line, amount=line.amount + line.charges)
 
 
 def _receipt_row(

@@ -57,6 +57,23 @@ def test_a_structured_reference_matches_its_invoice() -> None:
     assert [(a.invoice_id, a.amount) for a in match.allocations] == [("3", eur("100.00"))]
 
 
+def test_national_structured_references_match_their_invoice() -> None:
+    from pastdue.core.references import belgian_reference, kid_reference, qr_reference
+
+    texts = {
+        "1": f"+++{belgian_reference('INV-2026-00001')[3:-3]}+++",  # type: ignore[index]
+        "2": f"KID {kid_reference('INV-2026-00002')}",
+        "3": f"QR {qr_reference('INV-2026-00003')}",
+    }
+    amounts = {"1": "100.00", "2": "50.00", "3": "100.00"}
+    result = match_credits([credit(f"c{i}", amounts[i], text) for i, text in texts.items()], LEDGER)
+    assert [(m.rule, [a.invoice_id for a in m.allocations]) for m in result.matched] == [
+        (Rule.REFERENCE, ["1"]),
+        (Rule.REFERENCE, ["2"]),
+        (Rule.REFERENCE, ["3"]),
+    ]
+
+
 def test_an_invoice_number_is_found_despite_spaces_dashes_case_and_leading_zeros() -> None:
     assert number_key("inv 2026 / 159") == number_key("INV-2026-00159")
     [match] = match_credits([credit("c1", "725.44", "Rechnung inv 2026 159, danke")], LEDGER).matched
