@@ -150,7 +150,7 @@ def record_in(
     )
     rule = "named" if invoice_ids else "customer"
     if receipts.get(connection, tenant, receipt_id) is None:
-        receipts.insert(connection, [_row(tenant, receipt_id, incoming, customer_id, status, rule, now)])
+        receipts.insert(connection, [receipt_row(tenant, receipt_id, incoming, customer_id, status, rule, now)])
     else:
         receipts.settle(connection, tenant, receipt_id, status=status, customer_id=customer_id, rule=rule)
     events.append(
@@ -180,9 +180,19 @@ def record_in(
     return customer_id
 
 
-def _row(
-    tenant: str, receipt_id: str, incoming: Incoming, customer_id: str, status: str, rule: str, now: datetime
+def receipt_row(
+    tenant: str,
+    receipt_id: str,
+    incoming: Incoming,
+    customer_id: str | None,
+    status: str,
+    rule: str | None,
+    now: datetime,
+    *,
+    reason: str = "",
+    remittance: str = "",
 ) -> tuple[Any, ...]:
+    """A ``receipts`` row (in :data:`~pastdue.store.receipts.RECEIPT_COLUMNS` order)."""
     return (
         tenant,
         receipt_id,
@@ -195,12 +205,12 @@ def _row(
         incoming.reference[:200],
         incoming.payer_name[:200],
         incoming.payer_iban[:34],
-        "",
+        remittance,
         "",
         status,
         rule,
         None,
-        "",
+        reason[:500],
         "[]",
         now.isoformat(),
     )

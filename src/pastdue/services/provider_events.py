@@ -40,6 +40,7 @@ from pastdue.services.payments import (
     end_money_in_flight,
     place_money_in_flight,
     receipt_id_for,
+    receipt_row,
     record_in,
     reverse_receipt,
 )
@@ -277,12 +278,8 @@ def _queue(
     events: list[AuditEvent],
 ) -> None:
     """Money that arrived for an unknown customer or invoice: a person decides (``matches``)."""
-    row = (
-        tenant, receipt_id, SOURCE, incoming.source_key[:300], None, incoming.amount.currency, incoming.amount.minor,
-        incoming.received_on, incoming.reference[:200], "", "",
-        " ".join((incoming.reference, *incoming.invoice_numbers)).strip(), "", "unmatched", None, None,
-        reason[:500], "[]", now.isoformat(),
-    )  # fmt: skip
+    remittance = " ".join((incoming.reference, *incoming.invoice_numbers)).strip()
+    row = receipt_row(tenant, receipt_id, incoming, None, "unmatched", None, now, reason=reason, remittance=remittance)
     if receipts.get(connection, tenant, receipt_id) is None:
         receipts.insert(connection, [row])
     else:
