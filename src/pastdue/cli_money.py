@@ -65,7 +65,7 @@ def import_statements(ctx: typer.Context, paths: list[Path], as_json: bool) -> l
 
 def statement_paths(paths: list[Path]) -> list[Path]:
     """The files among ``paths`` whose content is a bank statement."""
-    from pastdue.services.statements import statement_format
+    from pastdue.importers.statements import statement_format
 
     return [p for p in paths if p.is_file() and statement_format(p) is not None]
 

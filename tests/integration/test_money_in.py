@@ -409,3 +409,19 @@ def test_a_banks_month_of_statements_pays_returns_and_reverses(app: App, tmp_pat
         is False
     )
     assert services.verify_audit(app) > 0
+
+
+def test_a_large_statement_is_read_in_a_child_process_with_the_same_result(ledger_app: App, tmp_path: Path) -> None:
+    """The parallel path (a child parses while the ledger is indexed) gives what the plain one does."""
+    bookings = [
+        Booking(eur("100.00"), AS_OF, "Rechnung INV-2026-00001", "Acme GmbH", ACME_IBAN, "E2E-1"),
+        Booking(eur("13.37"), AS_OF, "lunch", "Someone"),
+        Booking(eur("-2.00"), AS_OF, "fees"),
+    ]
+    summary = statements.import_statement(ledger_app, write_statement(tmp_path, "big.xml", bookings), parallel_from=0)
+    assert (summary.lines, summary.matched, summary.unmatched, summary.debits_ignored) == (3, 1, 1, 1)
+    assert open_amounts(ledger_app)["INV-2026-00001"] == 0
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b"<?xml version='1.0'?><Document><unclosed></Document>")
+    with pytest.raises(ProblemsFound, match=r"broken\.xml"):
+        statements.import_statement(ledger_app, broken, parallel_from=0)

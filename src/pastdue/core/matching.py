@@ -41,6 +41,7 @@ __all__ = [
     "Credit",
     "Match",
     "MatchResult",
+    "Matcher",
     "Open",
     "OpenItem",
     "Rule",
@@ -121,13 +122,13 @@ class MatchResult:
 
 # --- invoice numbers in free text ----------------------------------------------------------
 
-_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
+_NOISE = re.compile(r"[^0-9A-Z]+|(?<![0-9])0+(?=[0-9])")  # separators, and leading zeros of a digit group
 
 
 def number_key(text: str) -> str:
     """Letters and digits only, upper case, leading zeros of each digit group dropped."""
-    return _NOT_ALNUM.sub("", _LEADING_ZEROS.sub("", text.upper()))
+    return _NOISE.sub("", text.upper())
 
 
 def _mentions(text_key: str, key: str) -> bool:
@@ -145,6 +146,11 @@ def _mentions(text_key: str, key: str) -> bool:
 # --- the matcher -----------------------------------------------------------------------------
 
 _DIGIT_RUN = re.compile(r"[0-9]+")
+_LAST_RUN = re.compile(r"[0-9]+(?=[A-Z]*$)")
+
+
+def _due_order(item: OpenItem) -> tuple[date, str, str]:
+    return item.due_on, item.number, item.invoice_id
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
 
@@ -164,31 +170,39 @@ class _Ledger:
         self.by_customer: dict[tuple[str, str], list[OpenItem]] = defaultdict(list)
         self._by_amount: dict[tuple[str, Decimal], set[str]] | None = None
         self._by_body: dict[str, OpenItem] | None = None
-        self._by_digits: dict[str, list[OpenItem]] = {}
+        self._by_digits: dict[str, list[OpenItem]] | None = None
+        # One pass, names bound locally: this loop sees every open invoice of the tenant.
+        by_id, left, by_run, by_customer = self.items, self.left, self.by_run, self.by_customer
         for item in items:
-            self.items[item.invoice_id] = item
-            self.left[item.invoice_id] = item.open_amount
+            invoice_id, amount = item.invoice_id, item.open_amount
+            by_id[invoice_id] = item
+            left[invoice_id] = amount
             key = number_key(item.number)
             if len(key) >= 3:
-                runs = _DIGIT_RUN.findall(key)
-                self.by_run[runs[-1] if runs else ""].append((key, item))
-            self.by_customer[(item.customer_id, item.open_amount.currency)].append(item)
-        for same in self.by_customer.values():
-            same.sort(key=lambda i: (i.due_on, i.number, i.invoice_id))
-        for keyed in self.by_run.values():
-            keyed.sort(key=lambda pair: pair[1].invoice_id)
+                last = _LAST_RUN.search(key)
+                by_run[last.group() if last else ""].append((key, item))
+            by_customer[(item.customer_id, amount.currency)].append(item)
+        for same in by_customer.values():
+            if len(same) > 1:
+                same.sort(key=_due_order)
 
     def by_reference(self, reference: str) -> OpenItem | None:
         """The open invoice a canonical reference belongs to. The indexes are built on the
         first reference seen (many statements have none): RF references carry the number's
         letters and digits, national ones its significant digits."""
-        if self._by_body is None:
-            self._by_body, self._by_digits = {}, defaultdict(list)
-            for item in sorted(self.items.values(), key=lambda i: i.invoice_id, reverse=True):
-                self._by_body[_NOT_ALNUM.sub("", item.number.upper())[-21:]] = item
-                self._by_digits[_NOT_DIGIT.sub("", item.number).lstrip("0")].append(item)
         if reference.startswith("RF"):
+            if self._by_body is None:
+                self._by_body = {}
+                for item in self.items.values():
+                    body = _NOT_ALNUM.sub("", item.number.upper())[-21:]
+                    known = self._by_body.get(body)
+                    if known is None or item.invoice_id < known.invoice_id:
+                        self._by_body[body] = item
             return self._by_body.get(reference[4:])
+        if self._by_digits is None:
+            self._by_digits = defaultdict(list)
+            for item in self.items.values():
+                self._by_digits[_NOT_DIGIT.sub("", item.number).lstrip("0")].append(item)
         kind, _, digits = reference.partition(":")
         base = {"BE": digits[:10], "QR": digits[:26]}.get(kind, digits[:-1]).lstrip("0")
         found = [i for i in self._by_digits.get(base, ()) if reference in invoice_references(i.number)]
@@ -239,26 +253,45 @@ class _Ledger:
         return allocations, rest
 
 
+class Matcher:
+    """The open ledger indexed once, then statements' credits matched against it in order.
+
+    Building the indexes is the expensive part on a large ledger; a caller may build the
+    matcher while it still reads the statement. Credits of all :meth:`match` calls share
+    what is open, as the credits of one statement do.
+    """
+
+    def __init__(self, open_items: Iterable[OpenItem], payers: Mapping[str, str] | None = None) -> None:
+        self._ledger = _Ledger(open_items)
+        self._payers = {_iban(k): v for k, v in (payers or {}).items()}
+
+    @property
+    def open_items(self) -> Mapping[str, OpenItem]:
+        """Every open invoice the matcher knows, by id (as it was before any credit)."""
+        return self._ledger.items
+
+    def match(self, credits: Iterable[Credit]) -> MatchResult:
+        matched: list[Match] = []
+        unresolved: list[Unresolved] = []
+        for credit in credits:
+            if credit.amount.amount <= 0:
+                unresolved.append(Unresolved(credit.id, Open.UNMATCHED, "not a credit (amount is not positive)"))
+                continue
+            outcome = _match_one(credit, self._ledger, self._payers.get(_iban(credit.payer_iban)))
+            if isinstance(outcome, Match):
+                matched.append(outcome)
+            else:
+                unresolved.append(outcome)
+        return MatchResult(tuple(matched), tuple(unresolved))
+
+
 def match_credits(
     credits: Iterable[Credit],
     open_items: Iterable[OpenItem],
     payers: Mapping[str, str] | None = None,
 ) -> MatchResult:
     """Match a statement's credits in order; ``payers`` maps a known IBAN to its customer."""
-    ledger = _Ledger(open_items)
-    known = {_iban(k): v for k, v in (payers or {}).items()}
-    matched: list[Match] = []
-    unresolved: list[Unresolved] = []
-    for credit in credits:
-        if credit.amount.amount <= 0:
-            unresolved.append(Unresolved(credit.id, Open.UNMATCHED, "not a credit (amount is not positive)"))
-            continue
-        outcome = _match_one(credit, ledger, known.get(_iban(credit.payer_iban)))
-        if isinstance(outcome, Match):
-            matched.append(outcome)
-        else:
-            unresolved.append(outcome)
-    return MatchResult(tuple(matched), tuple(unresolved))
+    return Matcher(open_items, payers).match(credits)
 
 
 def _iban(text: str) -> str:

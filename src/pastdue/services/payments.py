@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -274,7 +274,7 @@ def apply_receipt(
         now,
         actor=actor,
         rule=receipt.rule or "",
-        items=items,
+        known={i.invoice_id: i for i in items},
     )
 
 
@@ -286,9 +286,10 @@ def post_allocations(
     *,
     actor: str,
     rule: str = "",
-    items: Sequence[OpenItem] = (),
+    known: Mapping[str, OpenItem] | None = None,
 ) -> list[AuditEvent]:
-    """Write the allocations of several receipts at once; one audit event per allocation."""
+    """Write the allocations of several receipts at once; one audit event per allocation.
+    ``known`` invoices (by id) spare reading their numbers again."""
     receipts.post(
         connection,
         tenant,
@@ -297,8 +298,16 @@ def post_allocations(
             for r, customer, a in batch
         ],
     )
-    numbers = {i.invoice_id: i.number for i in items}
-    missing = [a.invoice_id for _r, _c, allocs in batch for a in allocs if a.invoice_id not in numbers]
+    known = known or {}
+    numbers: dict[str, str] = {}
+    missing = []
+    for _receipt, _customer, allocations in batch:
+        for allocation in allocations:
+            item = known.get(allocation.invoice_id)
+            if item is None:
+                missing.append(allocation.invoice_id)
+            else:
+                numbers[allocation.invoice_id] = item.number
     if missing:
         numbers.update(receipts.invoice_numbers(connection, tenant, missing))
     return [

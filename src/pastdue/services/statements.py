@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,12 +23,12 @@ from sqlalchemy import Connection
 
 from pastdue.bootstrap import App
 from pastdue.core.allocation import Allocation, OpenItem
-from pastdue.core.matching import Credit, MatchResult, match_credits
+from pastdue.core.matching import Credit, Matcher, MatchResult
 from pastdue.core.money import Money
 from pastdue.errors import NotFound, Problem, ProblemsFound
 from pastdue.gc_pause import cycle_collector_paused
-from pastdue.importers.camt import MAX_BYTES, StatementLine, looks_like_camt, parse_camt
-from pastdue.importers.mt940 import looks_like_mt940, parse_mt940
+from pastdue.importers.camt import StatementLine
+from pastdue.importers.statements import PARALLEL_FROM_BYTES, StatementReading
 from pastdue.services.payments import (
     apply_receipt,
     cancel_pointless_notices,
@@ -43,36 +43,6 @@ from pastdue.store.database import unit_of_work
 from pastdue.store.receipts import Receipt
 
 QUEUE = ("ambiguous", "unmatched")
-
-
-def statement_format(path: Path) -> str | None:
-    """``camt`` or ``mt940`` when the file's content is a bank statement, else ``None``."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(65536)
-    except OSError:
-        return None
-    if looks_like_camt(head):
-        return "camt"
-    if looks_like_mt940(head):
-        return "mt940"
-    return None
-
-
-def read_statement(path: Path) -> tuple[str, list[StatementLine]]:
-    """Parse a statement file; every problem found raises ProblemsFound (nothing imported)."""
-    kind = statement_format(path)
-    source = path.name
-    if kind is None:
-        raise ProblemsFound([Problem(source, None, None, "not a camt.053/camt.054 or MT940 statement")])
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise ProblemsFound([Problem(source, None, None, f"too large ({size} bytes; at most {MAX_BYTES})")])
-    data = path.read_bytes()
-    lines, problems = parse_camt(data, source) if kind == "camt" else parse_mt940(data, source)
-    if problems:
-        raise ProblemsFound(problems)
-    return kind, lines
 
 
 @dataclass
@@ -112,15 +82,24 @@ class StatementImport:
         }
 
 
-def import_statement(app: App, path: Path) -> StatementImport:
-    """Import one statement file, match its new credits and apply the matches."""
-    kind, lines = read_statement(path)
-    summary = StatementImport(path.name, kind, lines=len(lines))
+def import_statement(app: App, path: Path, *, parallel_from: int = PARALLEL_FROM_BYTES) -> StatementImport:
+    """Import one statement file, match its new credits and apply the matches.
+
+    A large file is parsed in a child process while this one loads and indexes the open
+    ledger, the two slowest steps of a big statement, so that they overlap.
+    """
     now = app.clock()
-    with cycle_collector_paused(), unit_of_work(app.engine) as uow:
+    with (
+        StatementReading(path, parallel_from) as reading,
+        cycle_collector_paused(),
+        unit_of_work(app.engine) as uow,
+    ):
         connection = uow.connection
         policies.ensure_tenant(connection, app.tenant, now)
         receipts.lock_money_in(connection, app.tenant)
+        matcher = _matcher(connection, app.tenant) if reading.in_background else None
+        kind, lines = reading.result()
+        summary = StatementImport(path.name, kind, lines=len(lines))
         ids = [receipt_id_for("statement", line.key) for line in lines]
         known = receipts.known_ids(connection, app.tenant, ids)
         fresh = [(rid, line) for rid, line in zip(ids, lines, strict=True) if rid not in known]
@@ -130,7 +109,8 @@ def import_statement(app: App, path: Path) -> StatementImport:
         events: list[AuditEvent] = []
         customers: set[str] = set()
         if credits:
-            customers |= _match_and_apply(connection, app.tenant, credits, summary, now, events)
+            matcher = matcher or _matcher(connection, app.tenant)
+            customers |= _match_and_apply(connection, app.tenant, credits, matcher, summary, now, events)
         debits = [(rid, line) for rid, line in fresh if line.amount.amount < 0 or line.reversal]
         customers |= _returns(connection, app.tenant, debits, summary, now, events)
         summary.cancelled_notices = len(
@@ -147,23 +127,23 @@ def import_statement(app: App, path: Path) -> StatementImport:
     return summary
 
 
+def _matcher(connection: Connection, tenant: str) -> Matcher:
+    return Matcher(receipts.open_items(connection, tenant), receipts.payers(connection, tenant))
+
+
 def _match_and_apply(
     connection: Connection,
     tenant: str,
     credits: Sequence[tuple[str, StatementLine]],
+    matcher: Matcher,
     summary: StatementImport,
     now: datetime,
     events: list[AuditEvent],
 ) -> set[str]:
-    items = receipts.open_items(connection, tenant)
-    by_id = {i.invoice_id: i for i in items}
-    result: MatchResult = match_credits(
-        (
-            Credit(rid, line.amount, line.booked_on, line.remittance, line.payer_name, line.payer_iban)
-            for rid, line in credits
-        ),
-        items,
-        receipts.payers(connection, tenant),
+    by_id = matcher.open_items
+    result: MatchResult = matcher.match(
+        Credit(rid, line.amount, line.booked_on, line.remittance, line.payer_name, line.payer_iban)
+        for rid, line in credits
     )
     matches = {m.credit_id: m for m in result.matched}
     open_ = {u.credit_id: u for u in result.unresolved}
@@ -197,7 +177,7 @@ def _match_and_apply(
             _add(summary.allocated, allocation.amount)
         if not match.unapplied.is_zero():
             _add(summary.unapplied, match.unapplied)
-    events += post_allocations(connection, tenant, batch, now, actor="matching", items=items)
+    events += post_allocations(connection, tenant, batch, now, actor="matching", known=by_id)
     receipts.learn_payers(
         connection,
         tenant,
@@ -318,7 +298,7 @@ def _as_receipt(rid: str, line: StatementLine, customer: str, rule: str, confide
     )  # fmt: skip
 
 
-def _candidate(invoice_ids: Sequence[str], rule: str, reason: str, items: dict[str, OpenItem]) -> dict[str, Any]:
+def _candidate(invoice_ids: Sequence[str], rule: str, reason: str, items: Mapping[str, OpenItem]) -> dict[str, Any]:
     known = [items[i] for i in invoice_ids if i in items]
     return {
         "invoices": [i.number for i in known],
