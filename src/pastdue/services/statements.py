@@ -315,7 +315,8 @@ def _add(totals: dict[str, Money], amount: Money) -> None:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 # --- the queue a person resolves -----------------------------------------------------------------
