@@ -13,6 +13,7 @@ from pastdue.settings import Settings
 from pastdue.store.database import make_engine
 
 if TYPE_CHECKING:
+    from argon2 import PasswordHasher
     from sqlalchemy import Engine  # the type only; the store builds engines
 
     from pastdue.channels.base import Channel
@@ -37,16 +38,20 @@ class App:
     settings: Settings
     engine: Engine
     clock: Clock = utc_now
+    password_hasher: PasswordHasher | None = None
+    """Hashes dashboard passwords. ``None`` is argon2id with argon2-cffi's recommended
+    parameters (RFC 9106's low-memory profile); tests hand in a cheap one, as they hand in
+    a clock, because a real hash is slow on purpose."""
 
     @property
     def tenant(self) -> str:
         return self.settings.tenant
 
 
-def build(settings: Settings, clock: Clock = utc_now) -> App:
+def build(settings: Settings, clock: Clock = utc_now, password_hasher: PasswordHasher | None = None) -> App:
     if not _TENANT.match(settings.tenant):
         raise ConfigurationError(f"tenant {settings.tenant!r}: use lower-case letters, digits, '-' and '_' (max 64)")
-    return App(settings, make_engine(settings.database_url), clock)
+    return App(settings, make_engine(settings.database_url), clock, password_hasher)
 
 
 def delivery_channels(settings: Settings) -> dict[str, Channel]:

@@ -402,9 +402,9 @@ def demo(
 
 
 # The delivery commands register themselves on ``app``; imported last, as they use it.
-from pastdue import cli_delivery, cli_money, cli_sync, cli_web  # noqa: E402
+from pastdue import cli_access, cli_delivery, cli_money, cli_sync, cli_web  # noqa: E402
 
-__all__ = ["app", "cli_delivery", "cli_money", "cli_sync", "cli_web", "main"]
+__all__ = ["app", "cli_access", "cli_delivery", "cli_money", "cli_sync", "cli_web", "main"]
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ infrastructure, and form one tree::
     ├── ProblemsFound            an operation refused its input; carries list[Problem]
     ├── CurrencyError            arithmetic mixed two currencies, or a currency is unknown
     ├── NotFound                 a record named by a user does not exist in this tenant
+    ├── AccessDenied             a credential (a portal link) is forged, expired, revoked or stale
     ├── ConfigurationError       settings or adapters cannot be built (bad URL, missing secret)
     ├── StoreError               the database failed or holds something it never should
     │   └── AuditChainBroken     ``audit verify`` found an event whose hash does not match
@@ -60,6 +61,16 @@ class CurrencyError(PastdueError, ValueError):
 
 class NotFound(PastdueError, LookupError):
     """Raised when a user names a record (invoice, policy, customer) this tenant lacks."""
+
+
+class AccessDenied(PastdueError):
+    """Raised when a presented credential is refused; ``reason`` says why, for the person
+    who holds it: ``malformed``, ``bad signature``, ``expired``, ``revoked``, ``unknown link``
+    or ``unknown customer``."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
 class ConfigurationError(PastdueError):

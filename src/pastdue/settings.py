@@ -29,6 +29,7 @@ _ENV = {
     "templates_dir": "PASTDUE_TEMPLATES_DIR",
     "base_url": "PASTDUE_BASE_URL",
     "secret_key": "PASTDUE_SECRET_KEY",
+    "portal_upload_dir": "PASTDUE_PORTAL_UPLOAD_DIR",
 }
 
 
@@ -78,6 +79,10 @@ class Settings:
 
     secret_key: str = ""
     """Signs portal and opt-out links."""
+
+    portal_upload_dir: str = "./portal_uploads"
+    """Where files customers attach to disputes in the portal are kept, one folder per
+    tenant, each under a generated name (never the name the customer's computer gave it)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str | None) -> Settings:

@@ -60,9 +60,9 @@ class Cli:
         self.url = f"sqlite:///{database}"
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, expect: int = 0) -> Result:
-        """Run one command; its exit code must be ``expect``."""
-        result = self.runner.invoke(app, ["--db", self.url, *args])
+    def __call__(self, *args: str, expect: int = 0, input: str | None = None) -> Result:
+        """Run one command (``input``: what it reads from standard input); its exit code must be ``expect``."""
+        result = self.runner.invoke(app, ["--db", self.url, *args], input=input)
         assert result.exit_code == expect, (
             f"pastdue {' '.join(args)} exited {result.exit_code}, wanted {expect}\n"
             f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}\n"

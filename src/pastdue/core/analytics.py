@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from decimal import Decimal
 
 from pastdue.core.money import Money
 
@@ -86,3 +87,17 @@ def aging_totals(table: Mapping[str, Mapping[str, Money]]) -> dict[str, Money]:
 def _empty_row(currency: str) -> dict[str, Money]:
     zero = Money.zero(currency)
     return dict.fromkeys(AGING_BUCKETS, zero)
+
+
+def dso(receivable: Money, sales: Money, days: int) -> Decimal | None:
+    """Days sales outstanding by the standard method: the receivable as a share of what was
+    invoiced in the last ``days`` days, times ``days``, to one decimal.
+
+    ``None`` when nothing was invoiced in the period: the ratio has no meaning then, and a
+    zero or an infinity on a dashboard would mislead. Both amounts must share a currency.
+    """
+    if receivable.currency != sales.currency:
+        raise ValueError(f"DSO of {receivable.currency} against {sales.currency} sales")
+    if days <= 0 or sales.amount <= 0:
+        return None
+    return (receivable.amount / sales.amount * days).quantize(Decimal("0.1"))

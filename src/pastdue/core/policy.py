@@ -18,6 +18,8 @@ from pastdue.errors import Problem
 
 CHANNELS = ("email", "sms", "letter", "phone", "webhook")
 DEFAULT_DEADLINE_DAYS = 7
+DEFAULT_MAX_PROMISE_DAYS = 30
+MAX_PROMISE_DAYS_LIMIT = 365
 
 
 class Escalation(StrEnum):
@@ -56,6 +58,9 @@ class Policy:
     min_balance: Mapping[str, Money] = field(default_factory=dict)
     max_notices_per_7_days: int | None = None
     """Contact cap: at most this many notices reach a customer in any rolling 7 days."""
+    max_promise_days: int = DEFAULT_MAX_PROMISE_DAYS
+    """How far ahead a customer may promise to pay (in the portal): a promise pauses
+    dunning, so an unbounded one would be a way to stop it for good."""
     version: int = 1
 
     def level(self, number: int) -> Level:
@@ -84,6 +89,7 @@ _POLICY_KEYS = {
     "min_days_between_notices",
     "min_balance",
     "max_notices_per_7_days",
+    "max_promise_days",
     "levels",
 }
 _LEVEL_KEYS = {"name", "after_days", "channels", "min_days_since_previous", "new_deadline_days", "requires_approval"}
@@ -136,6 +142,11 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "policy") -> tuple[P
     if cap is not None and (not _is_int(cap) or cap < 1):
         bad("max_notices_per_7_days", "must be an integer >= 1")
         cap = None
+
+    promise_days = data.get("max_promise_days", DEFAULT_MAX_PROMISE_DAYS)
+    if not _is_int(promise_days) or not 1 <= promise_days <= MAX_PROMISE_DAYS_LIMIT:
+        bad("max_promise_days", f"must be an integer from 1 to {MAX_PROMISE_DAYS_LIMIT}")
+        promise_days = DEFAULT_MAX_PROMISE_DAYS
 
     min_balance: dict[str, Money] = {}
     raw_min = data.get("min_balance", {})
@@ -237,6 +248,7 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "policy") -> tuple[P
             min_days_between_notices=gap,
             min_balance=min_balance,
             max_notices_per_7_days=cap,
+            max_promise_days=promise_days,
         ),
         [],
     )
@@ -263,6 +275,8 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
         out["calendar"] = policy.calendar
     if policy.max_notices_per_7_days is not None:
         out["max_notices_per_7_days"] = policy.max_notices_per_7_days
+    if policy.max_promise_days != DEFAULT_MAX_PROMISE_DAYS:  # left out at the default: digests stay as they were
+        out["max_promise_days"] = policy.max_promise_days
     if policy.min_balance:
         out["min_balance"] = {c: str(m.amount) for c, m in sorted(policy.min_balance.items())}
     out["levels"] = [

@@ -46,6 +46,7 @@ from pastdue.errors import (
     TemplateError,
     TemporaryFailure,
 )
+from pastdue.links import tenant_secret
 from pastdue.rendering import Renderer
 from pastdue.services.delivery_checks import DEFAULT_WINDOWS, notice_facts, windows_from_profile
 from pastdue.services.notice_document import (
@@ -566,5 +567,4 @@ class Deliverer:
         return rule
 
     def _link_secret(self, profile: Mapping[str, Any]) -> str:
-        # Every tenant is created with a random secret in its profile; the setting overrides it.
-        return self.app.settings.secret_key or str(profile.get("link_secret") or "")
+        return tenant_secret(self.app.settings.secret_key, profile)

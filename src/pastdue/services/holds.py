@@ -21,8 +21,10 @@ def place_hold(
     customer_id: str | None = None,
     until: date | None = None,
     note: str = "",
+    actor: str = "pastdue",
 ) -> str:
-    """Pause dunning of one invoice or a whole customer; returns the hold id."""
+    """Pause dunning of one invoice or a whole customer; returns the hold id. ``actor``
+    names who asked, for the audit trail (a dashboard user's address, say)."""
     if (invoice_number is None) == (customer_id is None):
         raise ValueError("name either an invoice number or a customer, not both")
     now = app.clock()
@@ -58,6 +60,7 @@ def place_hold(
                         "note": note,
                         "until": until.isoformat() if until else None,
                     },
+                    actor,
                 )
             ],
             now,
@@ -66,7 +69,7 @@ def place_hold(
     return hold_id
 
 
-def release_hold(app: App, hold_id: str) -> None:
+def release_hold(app: App, hold_id: str, actor: str = "pastdue") -> None:
     now = app.clock()
     with unit_of_work(app.engine) as uow:
         customer_id, invoice_id = holds.release(uow.connection, app.tenant, hold_id, now)
@@ -83,6 +86,7 @@ def release_hold(app: App, hold_id: str) -> None:
                         "customer_id": customer_id,
                         "invoice_id": invoice_id,
                     },
+                    actor,
                 )
             ],
             now,

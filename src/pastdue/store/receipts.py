@@ -122,15 +122,25 @@ def get(connection: Connection, tenant: str, receipt_id: str, *, lock: bool = Fa
 
 
 def select_receipts(
-    connection: Connection, tenant: str, where: str, params: Sequence[Any], *, lock: bool = False
+    connection: Connection,
+    tenant: str,
+    where: str,
+    params: Sequence[Any],
+    *,
+    lock: bool = False,
+    by_id: bool = False,
+    limit: int | None = None,
 ) -> list[Receipt]:
+    """Receipts of the tenant matching ``where``, oldest first, or in id order (``by_id``,
+    the order the API pages through them by) up to ``limit``."""
     raw = Raw(connection)
-    suffix = " FOR UPDATE OF r" if lock and raw.pg else ""
+    order = "r.id" if by_id else "r.received_on, r.id"
+    suffix = (f" LIMIT {int(limit)}" if limit is not None else "") + (" FOR UPDATE OF r" if lock and raw.pg else "")
     columns = ", ".join(f"r.{c}" for c in RECEIPT_COLUMNS[1:])
     rows = raw.all(
         f"SELECT {columns}, (SELECT COALESCE(SUM(p.amount_minor), 0) FROM payments p "
         "WHERE p.tenant_id = r.tenant_id AND p.receipt_id = r.id) "
-        f"FROM receipts r WHERE r.tenant_id = ? AND {where} ORDER BY r.received_on, r.id{suffix}",
+        f"FROM receipts r WHERE r.tenant_id = ? AND {where} ORDER BY {order}{suffix}",
         (tenant, *params),
     )
     return [_receipt(raw, row) for row in rows]

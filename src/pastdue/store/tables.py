@@ -312,3 +312,82 @@ audit_heads = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# People who log in to the dashboard. The e-mail address is stored lower-case, so that the
+# unique key compares addresses the way people do; the password only as an argon2id hash.
+users = Table(
+    "users",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("role", String(10), nullable=False),  # admin | collector | viewer
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("disabled_at", String(40)),
+    UniqueConstraint("tenant_id", "email"),
+)
+
+# Keys integrators send as ``Authorization: Bearer``. The id is the public part of the key;
+# only a SHA-256 of the whole key is kept, so the database never holds a usable secret.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", String(32), primary_key=True),  # pd_live_XXXXXXXX
+    Column("name", String(100), nullable=False, server_default=""),
+    Column("scopes", String(40), nullable=False),  # space-separated: read write admin
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_used_at", String(40)),  # written at most once a minute per key
+    Column("revoked_at", String(40)),
+)
+
+# One row per portal link handed out: the link carries a signed token naming its row, so a
+# link can be revoked, and expires however it was signed.
+portal_tokens = Table(
+    "portal_tokens",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", String(32), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "customer_id"),
+)
+
+# What customers asked for in the portal that a person decides: payment plans, for now.
+# ``status`` starts ``open``; the team sets ``accepted`` or ``declined`` and builds the plan.
+payment_plan_requests = Table(
+    "payment_plan_requests",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("instalments", Integer, nullable=False),
+    Column("note", String(1000), nullable=False, server_default=""),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("created_at", String(40), nullable=False),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "customer_id"),
+)
+
+# POST requests of the REST API that carried an ``Idempotency-Key``: what was asked (a hash
+# of method, path and body) and what was answered, so that a retry gets the first answer
+# and never does the work twice. ``status`` is NULL while the first request is running.
+# Rows older than a day are ignored and deleted.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer),
+    Column("content_type", String(100)),
+    Column("body", Text),
+    Column("created_at", String(40), nullable=False),
+    Index(None, "tenant_id", "created_at"),
+)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from pastdue.bootstrap import App
+from pastdue.web.api import create_api
 from pastdue.web.payments_webhook import payments_webhook_router
+from pastdue.web.portal import portal_router
 
 
 def create_app(app: App) -> FastAPI:
@@ -18,4 +20,6 @@ def create_app(app: App) -> FastAPI:
         return {"status": "ok", "tenant": app.tenant}
 
     web.include_router(payments_webhook_router(app))
+    web.include_router(portal_router(app))
+    web.mount("/api/v1", create_api(app))
     return web

@@ -356,3 +356,15 @@ def test_below_minimum_only_for_currencies_with_a_floor() -> None:
     assert below_minimum(standard, eur("4.99"))
     assert not below_minimum(standard, eur("5.00"))
     assert not below_minimum(standard, Money.of_minor(1, "USD"))
+
+
+def test_max_promise_days_defaults_to_thirty_and_round_trips_only_when_set() -> None:
+    from pastdue.core.policy import policy_from_toml, policy_to_dict
+
+    default, _ = policy_from_toml(STANDARD_TOML)
+    assert default is not None and default.max_promise_days == 30
+    assert "max_promise_days" not in policy_to_dict(default)  # stored policies keep their digests
+    longer, _ = policy_from_toml("max_promise_days = 60\n" + STANDARD_TOML)
+    assert longer is not None and policy_to_dict(longer)["max_promise_days"] == 60
+    _none, problems = policy_from_toml("max_promise_days = 0\n" + STANDARD_TOML)
+    assert [p.field for p in problems] == ["max_promise_days"]
