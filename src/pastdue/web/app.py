@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from pastdue.bootstrap import App
 from pastdue.web.api import create_api
+from pastdue.web.dashboard import dashboard_router
 from pastdue.web.payments_webhook import payments_webhook_router
 from pastdue.web.portal import portal_router
 
@@ -21,5 +22,6 @@ def create_app(app: App) -> FastAPI:
 
     web.include_router(payments_webhook_router(app))
     web.include_router(portal_router(app))
+    web.include_router(dashboard_router(app))
     web.mount("/api/v1", create_api(app))
     return web
