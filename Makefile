@@ -1,5 +1,5 @@
 # pastdue: the README's two commands live here.
-#   make demo   sets up, builds a sample ledger, runs the dunning and prints a summary
+#   make demo   sets up, builds a sample ledger, runs the dunning, prints a summary, serves the dashboard
 #   make test   sets up and runs ruff, mypy and every test
 PYTHON ?= python3
 VENV   := .venv

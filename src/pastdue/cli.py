@@ -394,11 +394,21 @@ def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Where the demo database and ledger go.")] = Path("demo"),
     invoices_count: Annotated[int, typer.Option("--invoices", min=10)] = 3000,
     as_of: AsOf = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")] = True,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
 ) -> None:
-    """Build a sample ledger, run thirty days of dunning and summarise the result."""
+    """Build a sample ledger, run thirty days of dunning, summarise it, and serve the dashboard."""
     from pastdue.demo import run_demo
 
-    run_demo(out, folder, invoices_count, _parse_date(as_of) or date.today())
+    base_url = f"http://127.0.0.1:{port}"
+    demo_app = run_demo(out, folder, invoices_count, _parse_date(as_of) or date.today(), base_url)
+    if serve:
+        import uvicorn
+
+        from pastdue.web import create_app
+
+        out.print(f"serving the dashboard on http://127.0.0.1:{port} (Ctrl-C stops it)", markup=False)
+        uvicorn.run(create_app(demo_app), host="127.0.0.1", port=port, log_level="warning")
 
 
 # The delivery commands register themselves on ``app``; imported last, as they use it.

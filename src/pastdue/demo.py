@@ -28,10 +28,14 @@ from pastdue.policies import standard_policy_toml
 from pastdue.print_batch import build_print_batch
 from pastdue.services.contacts import set_profile
 from pastdue.services.delivery import Deliverer
+from pastdue.services.portal_links import create_portal_link
 from pastdue.services.statements import import_statement
+from pastdue.services.users import add_user
 from pastdue.settings import Settings
 
 DAYS_OF_HISTORY = 30
+DEMO_USER = "demo@demo-supplies.example"
+DEMO_PASSWORD = "pastdue-demo-2026"  # a local demo database only: printed for the newcomer
 ACCOUNT = "DE89370400440532013000"
 DELIVERY_HOURS_UTC = (7, 13, 19)
 DEMO_PROFILE = {
@@ -80,7 +84,10 @@ def write_bank_statement(app: App, folder: Path, today: date, seed: int = 7) -> 
     return path
 
 
-def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
+def run_demo(
+    out: Console, folder: Path, invoices: int, today: date, base_url: str = "http://127.0.0.1:8000"
+) -> App:
+    """Build the demo and print what it did; returns the App, for ``pastdue demo`` to serve."""
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "pastdue.db"
     for stale in folder.glob("pastdue.db*"):
@@ -100,6 +107,7 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
         sms_url=f"file://{(outbox / 'sms').resolve()}",
         letter_dir=str(outbox / "letters"),
         phone_dir=str(outbox / "phone"),
+        base_url=base_url,
     )
     app = build(settings)
     services.init(app)
@@ -189,3 +197,17 @@ def run_demo(out: Console, folder: Path, invoices: int, today: date) -> None:
     if waiting:
         out.print(f"  ({waiting} deliveries waited for a send window in the customer's time zone)")
     out.print(f"\nExplore: pastdue --db sqlite:///{database} --tenant demo invoices --open")
+    _welcome(out, app, today)
+    return app
+
+
+def _welcome(out: Console, app: App, today: date) -> None:
+    """A dashboard user and a portal link, so that a newcomer can look around at once."""
+    add_user(app, DEMO_USER, "Demo Collector", "admin", DEMO_PASSWORD, actor="demo")
+    overdue = [i for i in services.invoices(app, open_only=True) if i.due_on < today]
+    base = app.settings.base_url.rstrip("/")
+    out.print(f"\n[bold]Dashboard[/bold] {base}/login  user {DEMO_USER}  password {DEMO_PASSWORD}", markup=True)
+    if overdue:
+        customer = max(overdue, key=lambda i: (i.level, i.open_amount.amount)).customer_id
+        link = create_portal_link(app, customer, 30, actor="demo")
+        out.print(f"[bold]Portal[/bold] of customer {customer}: {link}")

@@ -85,7 +85,7 @@ def test_demo_builds_runs_and_summarises_a_sample_ledger(cli: Cli, tmp_path: Pat
         pytest.skip(f"the demo prints letters: {missing}")
     folder = tmp_path / "demo"
 
-    out = cli("demo", "--dir", str(folder), "--invoices", "300", "--as-of", AS_OF).stdout
+    out = cli("demo", "--dir", str(folder), "--invoices", "300", "--as-of", AS_OF, "--no-serve").stdout
 
     assert "300 invoices.csv" in out
     for level in ("reminder", "second reminder", "phone call", "final notice"):
@@ -94,6 +94,9 @@ def test_demo_builds_runs_and_summarises_a_sample_ledger(cli: Cli, tmp_path: Pat
     assert any(channel in out for channel in ("email", "phone", "letter"))
     assert f"Aging as of {AS_OF}" in out
     assert "audit chain intact: " in out
+    assert "bank statement statement-" in out and "matched" in out
+    assert "user demo@demo-supplies.example  password pastdue-demo-2026" in out.replace("\n", "")
+    assert "/portal/access/" in out.replace("\n", "")
     assert (folder / "pastdue.db").is_file()
     assert not (tmp_path / "pastdue.db").exists()  # the demo leaves the --db database alone
 
