@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -21,15 +22,32 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Processes answering on the port (0: one per CPU).")
+    ] = 0,
 ) -> None:
-    """Serve the HTTP application (payment-provider webhooks at POST /webhooks/payments)."""
+    """Serve the HTTP application: dashboard, customer portal, REST API and payment webhooks."""
     import uvicorn
 
-    from pastdue.web import create_app
+    app_ = _ready(ctx)
+    count = workers or os.cpu_count() or 1
+    out.print(f"serving on http://{host}:{port} with {count} worker(s)", markup=False)
+    if count == 1:
+        from pastdue.web import create_app
 
-    web = create_app(_ready(ctx))
-    out.print(f"serving on http://{host}:{port}", markup=False)
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(app_), host=host, port=port, log_level="warning")
+        return
+    # Workers build their own App from the environment: hand them this command's choices.
+    os.environ["PASTDUE_DATABASE_URL"] = app_.settings.database_url
+    os.environ["PASTDUE_TENANT"] = app_.tenant
+    uvicorn.run(
+        "pastdue.web.serving:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=count,
+        log_level="warning",
+    )
 
 
 @webhooks_app.command("sign")
