@@ -16,9 +16,9 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -94,11 +94,19 @@ def _write(path: Path, rows: Sequence[Sequence[str]]) -> None:
         csv.writer(fh, lineterminator="\n").writerows(rows)
 
 
-def shop_app(folder: Path, *, run: bool = True, database_url: str | None = None, tenant: str = "shop") -> App:
+def shop_app(
+    folder: Path,
+    *,
+    run: bool = True,
+    database_url: str | None = None,
+    tenant: str = "shop",
+    clock: Callable[[], datetime] = lambda: FIXED_NOW,
+) -> App:
     """An initialised App (on SQLite in ``folder`` unless a database is named) holding the
-    ledger above after one run (or before any, with ``run=False``)."""
+    ledger above after one run (or before any, with ``run=False``); ``clock`` for tests that
+    move time along."""
     url = database_url or f"sqlite:///{folder / 'pastdue.db'}"
-    app = build(Settings(database_url=url, tenant=tenant), lambda: FIXED_NOW, CHEAP)
+    app = build(Settings(database_url=url, tenant=tenant), clock, CHEAP)
     services.init(app)
     ledger = folder / "ledger"
     ledger.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from starlette.routing import Mount
 from store_support import apply_policy, customer_row, write_ledger
 
 from pastdue import services
@@ -30,6 +31,7 @@ from pastdue.core.model import HoldReason
 from pastdue.core.money import Money
 from pastdue.services.api_keys import create_api_key
 from pastdue.services.payments import Incoming, receipt_row, record_payment
+from pastdue.services.runs import request_run, run_queued
 from pastdue.store import receipts
 from pastdue.store.database import unit_of_work
 
@@ -75,6 +77,15 @@ class World:
 
     def get(self, path: str, key: str | None = "a", **params: Any) -> httpx.Response:
         return self.http.get(path, params=params, headers=self.headers(key))
+
+    def finished_run(self, run_id: str, key: str = "a") -> dict[str, Any]:
+        """The run once it has succeeded or failed (runs go on in the background)."""
+        for _ in range(1500):
+            run: dict[str, Any] = self.get(f"/runs/{run_id}", key=key).json()
+            if run["status"] in ("succeeded", "failed"):
+                return run
+            time.sleep(0.02)
+        raise AssertionError(f"run {run_id} did not finish: {run}")
 
     def post(
         self, path: str, body: Any = None, key: str | None = "a", idempotency_key: str | None = None
@@ -124,6 +135,8 @@ def ledger_b(app: App, folder: Path) -> dict[str, str]:
     payment = record_payment(app, amount=Money(Decimal("5.00"), "EUR"), received_on=AS_OF, customer_id="zeta")
     hold = services.place_hold(app, reason=HoldReason.DISPUTE, customer_id="yota")
     [notice] = services.notices(app, status="pending")[:1]
+    run_id = request_run(app, AS_OF, dry_run=True)
+    run_queued(app)
     return {
         "customer": "zeta",
         "invoice": "z1",
@@ -131,6 +144,7 @@ def ledger_b(app: App, folder: Path) -> dict[str, str]:
         "hold": hold,
         "notice": notice.id,
         "match": queue_credit(app, "b-credit", "12.00"),
+        "run": run_id,
     }
 
 
@@ -169,9 +183,15 @@ def build_world(make_app: Any, tmp_path: Path, web: Any) -> Iterator[World]:
         ("b", b, ["read", "write"]),
     ):
         key_ids[name], keys[name] = create_api_key(app, name, scopes)
+    b_ids["api_key"] = key_ids["b"]
+    web_app = web(a)
     try:
-        with serving(web(a)) as http:
+        with serving(web_app) as http:
             yield World(a, b, http, keys, key_ids, b_ids)
     finally:
+        # Runs started in the background finish before their database goes away.
+        for route in web_app.routes:
+            if isinstance(route, Mount) and route.path == "/api/v1":
+                assert route.app.state.runs.wait_idle(120)
         a.engine.dispose()
         b.engine.dispose()

@@ -32,9 +32,11 @@ def test_the_api_documents_itself_in_openapi_3_1(world: World) -> None:
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.1")
-    assert {"/customers", "/invoices/{invoice_id}", "/payments", "/holds/{hold_id}/release", "/runs"} <= set(
-        schema["paths"]
-    )
+    assert {
+        "/customers", "/invoices/{invoice_id}", "/payments", "/holds/{hold_id}/release", "/runs", "/runs/{run_id}",
+        "/policies/{name}", "/approvals/{notice_id}/approve", "/api-keys/{key_id}/revoke", "/reports/aging",
+        "/reports/dso",
+    } <= set(schema["paths"])  # fmt: skip
     not_found = schema["paths"]["/customers/{customer_id}"]["get"]["responses"]["404"]
     assert list(not_found["content"]) == [PROBLEM]
     assert schema["components"]["securitySchemes"]["ApiKey"] | {"description": ""} == {
@@ -84,11 +86,18 @@ GETS = [
     ("/notices/{notice}", "notice"),
     ("/holds/{hold}", "hold"),
     ("/matches/{match}", "match"),
+    ("/notices/{notice}?expand=customer&expand=events", "notice"),
+    ("/runs/{run}", "run"),
 ]
 POSTS = [
     ("/holds/{hold}/release", {}),
     ("/matches/{match}/confirm", {"customer_id": "acme"}),
     ("/matches/{match}/reject", {"reason": "not ours"}),
+]
+ADMIN_POSTS = [
+    ("/approvals/{notice}/approve", {}),
+    ("/approvals/{notice}/reject", {}),
+    ("/api-keys/{api_key}/revoke", {}),
 ]
 
 
@@ -97,6 +106,28 @@ def test_another_tenants_object_does_not_exist_for_a_key(world: World, path: str
     url = path.format(**world.b_ids)
     assert world.get(url, key="b").status_code == 200  # it exists, in tenant B
     assert_problem(world.get(url, key="a"), 404, "not_found")
+
+
+@pytest.mark.parametrize(("path", "body"), ADMIN_POSTS)
+def test_another_tenants_object_cannot_be_decided_by_an_admin_key(
+    world: World, path: str, body: dict[str, str]
+) -> None:
+    assert_problem(world.post(path.format(**world.b_ids), body, key="a_admin"), 404, "not_found")
+    assert world.get(f"/notices/{world.b_ids['notice']}", key="b").json()["status"] == "pending"
+    assert world.get("/customers", key="b").status_code == 200  # B's key still works
+
+
+def test_admin_routes_need_the_admin_scope_exactly(world: World) -> None:
+    for key in ("a", "a_read", "a_write"):
+        assert_problem(world.get("/api-keys", key=key), 403, "insufficient_scope")
+        assert_problem(world.post("/api-keys", {"name": "x", "scopes": ["read"]}, key=key), 403, "insufficient_scope")
+        assert_problem(world.post(f"/api-keys/{world.key_ids['a']}/revoke", key=key), 403, "insufficient_scope")
+        assert_problem(world.post("/policies", {"toml": "name = 'x'"}, key=key), 403, "insufficient_scope")
+        assert_problem(world.post(f"/approvals/{world.b_ids['notice']}/approve", key=key), 403, "insufficient_scope")
+    assert world.get("/api-keys", key="a_admin").status_code == 200
+    # Admin alone does not read or write the ledger.
+    assert_problem(world.get("/policies", key="a_admin"), 403, "insufficient_scope")
+    assert_problem(world.post("/runs", {"as_of": "2026-06-30"}, key="a_admin"), 403, "insufficient_scope")
 
 
 @pytest.mark.parametrize(("path", "body"), POSTS)
@@ -109,7 +140,7 @@ def test_another_tenants_object_cannot_be_changed_by_a_key(world: World, path: s
 
 
 def test_listings_and_references_never_cross_tenants(world: World) -> None:
-    for path in ("/customers", "/invoices", "/payments", "/notices", "/holds", "/matches"):
+    for path in ("/customers", "/invoices", "/payments", "/notices", "/holds", "/matches", "/runs", "/approvals"):
         ids = {item["id"] for item in world.get(path, limit=100).json()["data"]}
         assert not ids & set(world.b_ids.values()), path
     assert world.get("/invoices", customer_id="zeta").json()["data"] == []

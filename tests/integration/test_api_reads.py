@@ -5,6 +5,9 @@ from __future__ import annotations
 from api_support import AS_OF, World, queue_credit
 
 from pastdue import services
+from pastdue.channels.recording import RecordingChannel
+from pastdue.rendering import Renderer
+from pastdue.services.delivery import Deliverer
 from pastdue.services.dunning_run import run_dunning
 
 pytest_plugins = ["api_fixtures"]
@@ -144,3 +147,76 @@ def test_audit_events_page_through_the_chain_in_order(world: World) -> None:
     # A cursor of another listing's kind is refused, not misread.
     invoices_cursor = world.get("/invoices", limit=1).json()["next_cursor"]
     assert world.get("/audit-events", starting_after=invoices_cursor).status_code == 400
+
+
+def test_a_notice_shows_its_delivery_and_expands_its_customer_and_history(world: World) -> None:
+    run_dunning(world.a, AS_OF)
+    channels = {name: RecordingChannel(name) for name in ("email", "sms", "letter", "phone")}
+    Deliverer(world.a, channels, Renderer(), email_domain="billing.example").deliver()  # type: ignore[arg-type]
+    [listed] = world.get("/notices").json()["data"]
+    notice = world.get(f"/notices/{listed['id']}").json()
+    assert notice == listed
+    assert (notice["status"], notice["attempts"], notice["resends"], notice["error"]) == ("sent", 1, 0, None)
+    assert notice["contact"] and notice["sent_at"] and notice["provider_id"]
+    assert (notice["policy"], notice["policy_version"], notice["next_attempt_at"]) == ("standard", 1, None)
+    assert (notice["customer"], notice["events"]) == (None, None)
+    expanded = world.get(f"/notices/{listed['id']}", expand=["customer", "events"]).json()
+    assert expanded["customer"] == world.get("/customers/acme").json()
+    assert [(e["kind"], e["payload"]["outcome"]) for e in expanded["events"]] == [("delivery", "sent")]
+    [in_list] = world.get("/notices", expand="customer").json()["data"]
+    assert in_list["customer"]["id"] == "acme" and in_list["events"] is None
+
+
+def test_notices_payments_and_audit_events_filter_by_date(world: World) -> None:
+    run_dunning(world.a, AS_OF)
+    assert len(world.get("/notices", created_after="2026-06-29").json()["data"]) == 1
+    assert world.get("/notices", created_after="2026-06-30").json()["data"] == []
+    assert world.get("/notices", created_before="2026-06-30").json()["data"] == []
+    for day in ("2026-06-01", "2026-06-15"):
+        world.post("/payments", {"amount": {"amount": "1.00", "currency": "EUR"}, "received_on": day,
+                                 "customer_id": "acme"})  # fmt: skip
+
+    def received(**params: str) -> list[str]:
+        return [p["received_on"] for p in world.get("/payments", **params).json()["data"]]
+
+    assert sorted(received()) == ["2026-06-01", "2026-06-15"]
+    assert received(received_after="2026-06-01") == ["2026-06-15"]
+    assert received(received_before="2026-06-15") == ["2026-06-01"]
+    assert received(received_after="2026-06-01", received_before="2026-06-15") == []
+    events = world.get("/audit-events", limit=100).json()["data"]
+    assert {e["at"] for e in events} == {"2026-06-30T09:00:00+00:00"}  # the tests' fixed clock
+    assert len(world.get("/audit-events", limit=100, after="2026-06-30T08:59:59Z").json()["data"]) == len(events)
+    assert world.get("/audit-events", after="2026-06-30T09:00:00Z").json()["data"] == []
+    assert world.get("/audit-events", before="2026-06-30T11:00:00+02:00").json()["data"] == []  # 09:00 UTC
+    assert len(world.get("/audit-events", limit=100, before="2026-06-30T09:00:01").json()["data"]) == len(events)
+    assert world.get("/payments", received_after="June").status_code == 422
+
+
+def test_reports_age_open_balances_and_measure_dso_per_currency(world: World) -> None:
+    aging = world.get("/reports/aging", as_of="2026-06-30").json()
+    assert (aging["object"], aging["as_of"], aging["buckets"][0]) == ("aging_report", "2026-06-30", "not_yet_due")
+    [eur] = aging["currencies"]
+    assert eur == {
+        "currency": "EUR",
+        "buckets": {"not_yet_due": "30.00", "1-30": "100.00", "31-60": "0.00", "61-90": "0.00", "over_90": "0.00"},
+        "total": "130.00",
+    }
+    later = world.get("/reports/aging", as_of="2026-09-01").json()["currencies"][0]["buckets"]
+    assert (later["61-90"], later["over_90"]) == ("30.00", "100.00")  # 62 and 93 days overdue
+    assert world.get("/reports/aging").json()["as_of"] == AS_OF.isoformat()  # today, by the server's clock
+    dso = world.get("/reports/dso", as_of="2026-06-30", days=90).json()
+    assert (dso["object"], dso["days"]) == ("dso_report", 90)
+    [row] = dso["currencies"]
+    # Invoiced 180.00 in the 90 days, 50.00 paid: 130 / 180 * 90 = 65.0 days.
+    assert (row["receivable"], row["sales"], row["dso"]) == (
+        {"amount": "130.00", "currency": "EUR"},
+        {"amount": "180.00", "currency": "EUR"},
+        "65.0",
+    )
+    assert world.get("/reports/dso", as_of="2026-06-30", days=1).json()["currencies"][0]["dso"] is None
+    assert world.get("/reports/dso", as_of="0001-01-01").json()["currencies"][0]["dso"] is None
+    assert world.get("/reports/dso", days=0).status_code == 422
+    assert world.get("/reports/aging", key="a_write").status_code == 403
+    assert (
+        world.get("/reports/aging", key="b").json()["currencies"][0]["total"] == "85.00"
+    )  # B's own: 90.00 less 5.00 paid

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Any
 
 import pytest
 from access_support import MovingClock
@@ -13,6 +14,7 @@ from api_support import World, queue_credit
 from conftest import FIXED_NOW
 from pastdue import services
 from pastdue.services import idempotency
+from pastdue.services.api_keys import create_api_key
 
 pytest_plugins = ["api_fixtures", "access_fixtures"]
 
@@ -120,29 +122,63 @@ def test_a_person_confirms_or_rejects_a_bank_credit(world: World) -> None:
     rejected = world.post("/matches/credit-2/reject", {"reason": "a refund to make"})
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert world.get("/matches").json()["data"] == []
-    assert world.post("/matches/credit-1/confirm", {}).status_code == 404  # no longer a match
-    twice = world.post("/matches/credit-2/reject", {"reason": "again"})
-    assert twice.status_code == 422 and twice.json()["errors"][0]["field"] == "status"
+    # Deciding again is a conflict with what the client saw, named by a stable code.
+    for path, body in (
+        ("/matches/credit-1/confirm", {}),
+        ("/matches/credit-2/reject", {"reason": "again"}),
+        ("/matches/credit-1/reject", {"reason": "late"}),
+        ("/matches/credit-2/confirm", {}),
+    ):
+        twice = world.post(path, body)
+        assert (twice.status_code, twice.json()["code"]) == (409, "match_decided"), path
+    assert world.post("/matches/nothing/reject", {"reason": "x"}).status_code == 404
     empty = world.post("/matches/credit-2/reject", {"reason": ""})
     assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "reason"
 
 
-def test_a_run_reports_what_it_did_and_a_rerun_does_nothing_new(world: World) -> None:
-    dry = world.post("/runs", {"as_of": "2026-06-30", "dry_run": True}).json()
-    assert (dry["object"], dry["dry_run"], dry["notices"]) == ("run", True, 1)
+def test_a_run_is_queued_runs_in_the_background_and_keeps_its_result(world: World) -> None:
+    accepted = world.post("/runs", {"as_of": "2026-06-30", "dry_run": True})
+    assert accepted.status_code == 202, accepted.text
+    queued = accepted.json()
+    assert (queued["object"], queued["dry_run"], queued["as_of"]) == ("run", True, "2026-06-30")
+    assert queued["status"] in ("queued", "running", "succeeded")
+    assert queued["requested_by"] == f"api:{world.key_ids['a']}"
+    dry = world.finished_run(queued["id"])
+    assert (dry["status"], dry["error"], dry["result"]["notices"]) == ("succeeded", None, 1)
+    assert dry["started_at"] and dry["finished_at"]
     assert world.get("/notices").json()["data"] == []
-    first = world.post("/runs", {"as_of": "2026-06-30"})
-    assert first.status_code == 200, first.text
-    summary = first.json()
-    assert (summary["as_of"], summary["reviewed"], summary["notices"], summary["by_level"]["1"]) == (
-        "2026-06-30",
-        2,
-        1,
-        1,
-    )
-    assert world.post("/runs", {"as_of": "2026-06-30"}).json()["notices"] == 0
+    first = world.finished_run(world.post("/runs", {"as_of": "2026-06-30"}).json()["id"])
+    result = first["result"]
+    assert (first["as_of"], result["reviewed"], result["notices"], result["by_level"]["1"]) == ("2026-06-30", 2, 1, 1)
+    again = world.finished_run(world.post("/runs", {"as_of": "2026-06-30"}).json()["id"])
+    assert again["result"]["notices"] == 0
     assert len(world.get("/notices").json()["data"]) == 1
     assert world.post("/runs", {"as_of": "0001-01-01"}).status_code == 422
+    listed = world.get("/runs").json()["data"]
+    assert [r["id"] for r in listed] == [dry["id"], first["id"], again["id"]]
+    assert world.get(f"/runs/{first['id']}").json() == first
+    assert [r["id"] for r in world.get("/runs", status="succeeded", limit=1).json()["data"]] == [dry["id"]]
+
+
+def test_runs_of_one_tenant_take_turns_in_the_order_asked(world: World) -> None:
+    ids = [world.post("/runs", {"as_of": f"2026-07-{day:02d}"}).json()["id"] for day in range(1, 6)]
+    done = [world.finished_run(run_id) for run_id in ids]
+    assert [r["status"] for r in done] == ["succeeded"] * 5
+    # In the order asked, each on what the one before it left: INV-1's reminder on the
+    # first day, INV-3's (due 2026-07-01) on the second, nothing new after.
+    assert [r["result"]["notices"] for r in done] == [1, 1, 0, 0, 0]
+    assert [r["id"] for r in world.get("/runs").json()["data"]] == ids
+
+
+def test_a_run_without_a_policy_fails_with_the_reason(world: World, make_app: Any) -> None:
+    bare = make_app("bare" + uuid.uuid4().hex[:8])
+    _key_id, key = create_api_key(bare, "ops", ["read", "write"])
+    bare.engine.dispose()
+    run = world.post("/runs", {"as_of": "2026-06-30"}, key=key).json()
+    failed = world.finished_run(run["id"], key=key)
+    assert failed["status"] == "failed" and failed["result"] is None
+    assert "no policy applied yet" in failed["error"]
+    assert world.get(f"/runs/{run['id']}").status_code == 404  # another tenant's run
 
 
 def test_a_retry_with_the_same_key_and_body_replays_the_first_answer(world: World) -> None:

@@ -83,3 +83,41 @@ def resolve_unknown(app: App, notice_id: str, resolution: str, actor: str, note:
     again, or give it up. Never decided by pastdue alone for channels it cannot ask."""
     to = RESOLUTIONS[resolution]
     _decide(app, notice_id, Status.UNKNOWN, to, actor, {"kind": "resolution", "decision": resolution, "note": note})
+
+
+RESENDABLE = frozenset({Status.FAILED, Status.SUPPRESSED})
+"""Notices a person may send again: one that failed for good, and one suppressed for want of
+a usable contact (after the contact was fixed). Sent, cancelled (paid) and rejected notices
+stay as they are; waiting ones are on their way already."""
+
+
+def resend(app: App, notice_id: str, actor: str, note: str = "", *, customer_id: str | None = None) -> None:
+    """Put a failed or suppressed notice back in the delivery queue, due now.
+
+    Delivery checks it again as it does every notice (still open? contact usable now? send
+    window?), so a resend for a contact that is still unusable is suppressed again rather
+    than sent. Its attempts start from zero, so that retries after a temporary failure get
+    their full schedule; the earlier attempts stay in the audit log. ``customer_id``, when
+    given, must be the notice's customer (a page acting for one customer touches no other's).
+    """
+    now = app.clock()
+    with unit_of_work(app.engine) as uow:
+        current = outbox.by_id(uow.connection, app.tenant, notice_id, lock=True)
+        if current is None or (customer_id is not None and current.customer_id != customer_id):
+            raise NotFound(f"notice {notice_id} does not exist")
+        if current.status not in RESENDABLE:
+            allowed = " or ".join(sorted(s.value for s in RESENDABLE))
+            raise ProblemsFound([Problem(notice_id, None, "status", f"is {current.status}, not {allowed}")])
+        queue = uow.connection
+        outbox.move(queue, app.tenant, notice_id, Status.PENDING, owner=None, due_at=now, attempts=0, error=None)
+        payload = {
+            "notice": notice_id,
+            "customer_id": current.customer_id,
+            "channel": current.channel,
+            "level": current.level,
+            "outcome": "resend requested",
+            "from": current.status,
+            "reason": note,
+        }
+        audit.append(uow.connection, app.tenant, [AuditEvent("delivery", notice_id, payload, actor)], now)
+        uow.commit()

@@ -18,7 +18,9 @@ from pastdue.core.model import HoldReason
 from pastdue.core.money import Money
 from pastdue.errors import NotFound, Problem, ProblemsFound
 from pastdue.services.dunning_run import RunSummary, run_dunning
+from pastdue.services.portal import ACTOR as PORTAL_ACTOR
 from pastdue.store import audit, dashboard, holds, listings, queries
+from pastdue.store import portal as portal_store
 from pastdue.store.audit import AuditEvent
 from pastdue.store.dashboard import WorkItem
 from pastdue.store.database import unit_of_work
@@ -55,6 +57,7 @@ class CustomerCase:
     timeline: list[dict[str, Any]]
     numbers: dict[str, str] = field(default_factory=dict)
     """Invoice id -> number, to name the invoices the timeline's events are about."""
+    plan_requests: list[dict[str, Any]] = field(default_factory=list)
 
 
 def customer_case(app: App, customer_id: str, timeline_limit: int = 100) -> CustomerCase:
@@ -75,6 +78,7 @@ def customer_case(app: App, customer_id: str, timeline_limit: int = 100) -> Cust
             holds=listings.hold_page(connection, app.tenant, customer_id=customer_id, active=True, limit=100),
             timeline=dashboard.customer_timeline(connection, app.tenant, subjects, timeline_limit),
             numbers={i["id"]: i["number"] for i in invoices},
+            plan_requests=dashboard.plan_requests(connection, app.tenant, customer_id=customer_id, limit=20),
         )
 
 
@@ -184,3 +188,52 @@ def record_call(
         audit.append(uow.connection, app.tenant, events, now)
         uow.commit()
     return hold_id
+
+
+# --- what customers asked for in the portal ---------------------------------------------------
+
+
+@dataclass
+class Attention:
+    """What customers raised in the portal and nobody has dealt with yet, newest first."""
+
+    disputes: list[dict[str, Any]]
+    plan_requests: list[dict[str, Any]]
+
+
+def needs_attention(app: App, limit: int = 20) -> Attention:
+    """Open disputes customers filed and open payment-plan requests: read on every visit of
+    the home page (not kept with its figures), so a dispute shows up at once."""
+    with app.engine.connect() as connection:
+        return Attention(
+            disputes=dashboard.open_disputes(connection, app.tenant, PORTAL_ACTOR, limit),
+            plan_requests=dashboard.plan_requests(connection, app.tenant, only_open=True, limit=limit),
+        )
+
+
+PLAN_DECISIONS = ("accepted", "declined")
+
+
+def decide_plan_request(app: App, customer_id: str, request_id: str, decision: str, note: str, actor: str) -> None:
+    """Close a customer's open request for a payment plan, with the team's answer on record.
+
+    Deciding changes no hold: an accepted plan is set up as a ``payment_plan`` hold, on its
+    own, by whoever agrees the instalments with the customer. Once decided, the portal lets
+    the customer ask again.
+    """
+    problems = []
+    if decision not in PLAN_DECISIONS:
+        problems.append(Problem("plan request", None, "decision", f"choose one of: {', '.join(PLAN_DECISIONS)}"))
+    if len(note) > MAX_NOTE:
+        problems.append(Problem("plan request", None, "note", f"longer than {MAX_NOTE} characters"))
+    if decision == "declined" and not note:
+        problems.append(Problem("plan request", None, "note", "say why, for whoever talks to the customer next"))
+    if problems:
+        raise ProblemsFound(problems)
+    now = app.clock()
+    with unit_of_work(app.engine) as uow:
+        if not portal_store.settle_plan_request(uow.connection, app.tenant, customer_id, request_id, decision):
+            raise NotFound(f"no open payment-plan request {request_id!r} of this customer")
+        payload = {"action": "plan request decided", "request": request_id, "decision": decision, "note": note}
+        audit.append(uow.connection, app.tenant, [AuditEvent("plan request", customer_id, payload, actor)], now)
+        uow.commit()

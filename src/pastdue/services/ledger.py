@@ -111,9 +111,17 @@ def apply_policy(app: App, path: Path, make_default: bool = False) -> PolicyAppl
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProblemsFound([Problem(str(path), None, None, f"cannot read: {exc}")]) from exc
-    policy, problems = policy_from_toml(text, path.name)
+    return apply_policy_text(app, text, path.name, make_default=make_default)
+
+
+def apply_policy_text(
+    app: App, text: str, source: str, *, make_default: bool = False, actor: str = "pastdue"
+) -> PolicyApplied:
+    """:func:`apply_policy` for a policy already read (sent to the API, say); ``source``
+    names it in problems."""
+    policy, problems = policy_from_toml(text, source)
     if policy is not None and policy.calendar and not calendars.is_known_country(policy.calendar):
-        problems = [Problem(path.name, None, "calendar", f"no holiday calendar for {policy.calendar!r}")]
+        problems = [Problem(source, None, "calendar", f"no holiday calendar for {policy.calendar!r}")]
     if policy is None or problems:
         raise ProblemsFound(problems)
     now = app.clock()
@@ -136,6 +144,7 @@ def apply_policy(app: App, path: Path, make_default: bool = False) -> PolicyAppl
                             "default": is_default,
                             "digest": policies.digest(policy),
                         },
+                        actor,
                     )
                 ],
                 now,

@@ -5,6 +5,7 @@ API names differently from the services (invoices by id rather than by number)."
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
@@ -33,11 +34,21 @@ def payments_with_allocations(
     only: str | None = None,
     statuses: Sequence[str] = (),
     customer_id: str | None = None,
+    received_after: date | None = None,
+    received_before: date | None = None,
 ) -> list[tuple[Receipt, list[tuple[str, str, Money]]]]:
     """A page of receipts, each with what it pays, read on one connection so they agree."""
     with app.engine.connect() as connection:
         found = listings.receipt_page(
-            connection, app.tenant, after=after, limit=limit, only=only, statuses=statuses, customer_id=customer_id
+            connection,
+            app.tenant,
+            after=after,
+            limit=limit,
+            only=only,
+            statuses=statuses,
+            customer_id=customer_id,
+            received_after=received_after,
+            received_before=received_before,
         )
         paid = listings.allocations_by_receipt(connection, app.tenant, [r.id for r in found])
     return [(receipt, paid.get(receipt.id, [])) for receipt in found]

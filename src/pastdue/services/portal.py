@@ -24,6 +24,7 @@ from pastdue.core.money import Money
 from pastdue.core.policy import DEFAULT_MAX_PROMISE_DAYS, choose_policy
 from pastdue.errors import NotFound, Problem, ProblemsFound
 from pastdue.payment_providers import CheckoutRequest, PaymentProvider
+from pastdue.services.portal_documents import LETTERED_CHANNELS
 from pastdue.store import audit, holds, policies, portal, queries
 from pastdue.store.audit import AuditEvent
 from pastdue.store.database import unit_of_work
@@ -36,6 +37,7 @@ MAX_NOTE = 1000
 MIN_INSTALMENTS = 2
 MAX_INSTALMENTS = 24
 MAX_ATTACHMENT = 5 * 1024 * 1024
+NOTICES_SHOWN = 20
 
 ATTACHMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     "application/pdf": ("pdf", (b"%PDF-",)),
@@ -50,6 +52,7 @@ that an executable called ``receipt.pdf`` is refused."""
 
 @dataclass(frozen=True, slots=True)
 class PortalInvoice:
+    id: str
     number: str
     issued_on: date
     due_on: date
@@ -71,6 +74,8 @@ class PortalView:
     promised_until: date | None
     max_promise_on: date
     open_plan_requests: int
+    notices: tuple[portal.SentNotice, ...] = ()
+    """Notices sent to the customer that can be downloaded, newest first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,7 @@ def portal_view(app: App, customer_id: str) -> PortalView:
         running = portal.active_holds(connection, app.tenant, customer_id, today)
         max_days = _max_promise_days(connection, app, customer)
         plans = portal.open_plan_requests(connection, app.tenant, customer_id)
+        sent = portal.sent_notices(connection, app.tenant, customer_id, sorted(LETTERED_CHANNELS), NOTICES_SHOWN)
     on_customer = [h for h in running if h.invoice_id is None]
     invoices = []
     totals: dict[str, Money] = {}
@@ -125,6 +131,7 @@ def portal_view(app: App, customer_id: str) -> PortalView:
         hold = _strongest([h for h in running if h.invoice_id == row.id] + on_customer)
         invoices.append(
             PortalInvoice(
+                row.id,
                 row.number,
                 row.issued_on,
                 row.due_on,
@@ -146,6 +153,7 @@ def portal_view(app: App, customer_id: str) -> PortalView:
         max(promises) if promises else None,
         today + timedelta(days=max_days),
         plans,
+        tuple(sent),
     )
 
 

@@ -210,11 +210,22 @@ def key_with_hash(connection: Connection, tenant: str, key_id: str) -> tuple[Api
     return _key(tuple(fields)), secret_hash
 
 
-def list_keys(connection: Connection, tenant: str) -> list[ApiKey]:
-    rows = connection.execute(
-        select(*_KEY_COLUMNS).where(api_keys.c.tenant_id == tenant).order_by(api_keys.c.created_at, api_keys.c.id)
-    )
-    return [_key(tuple(row)) for row in rows]
+def list_keys(
+    connection: Connection, tenant: str, *, after: str | None = None, limit: int | None = None, only: str | None = None
+) -> list[ApiKey]:
+    """Every key, oldest first; or a page of them in id order (``after``, ``limit``: the
+    order the API pages by), or one (``only``)."""
+    c = api_keys.c
+    query = select(*_KEY_COLUMNS).where(c.tenant_id == tenant)
+    if only is not None:
+        query = query.where(c.id == only)
+    if after is not None or limit is not None:
+        if after is not None:
+            query = query.where(c.id > after)
+        query = query.order_by(c.id).limit(limit)
+    else:
+        query = query.order_by(c.created_at, c.id)
+    return [_key(tuple(row)) for row in connection.execute(query)]
 
 
 def revoke_key(connection: Connection, tenant: str, key_id: str, now: datetime) -> bool:

@@ -354,3 +354,84 @@ def receivable_history(
         payments = paid.get(currency, [0] * n)
         found[currency] = [(values[i] - payments[i], values[n + i]) for i in range(n)]
     return found
+
+
+# --- what needs a person's attention --------------------------------------------------------
+
+
+def open_disputes(connection: Connection, tenant: str, placed_by: str, limit: int) -> list[dict[str, Any]]:
+    """Running dispute holds that ``placed_by`` placed (the portal's customers), newest first.
+
+    The holds table holds no author, the audit log does: the open disputes are read newest
+    first in chunks and kept when their ``hold`` event names ``placed_by``. Both tables grow
+    with what people do (not with the ledger), and the audit events are found by the index
+    on their subject, the invoice.
+    """
+    raw = Raw(connection)
+    candidates = raw.all(
+        "SELECT h.id, h.customer_id, h.invoice_id, h.note, h.created_at, c.name, i.number FROM holds h "
+        "JOIN customers c ON c.tenant_id = h.tenant_id AND c.id = h.customer_id "
+        "LEFT JOIN invoices i ON i.tenant_id = h.tenant_id AND i.id = h.invoice_id "
+        "WHERE h.tenant_id = ? AND h.reason = 'dispute' AND h.released_at IS NULL "
+        "ORDER BY h.created_at DESC, h.id",
+        (tenant,),
+    )
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(candidates), _CHUNK):
+        chunk = candidates[start : start + _CHUNK]
+        subjects = sorted({row[2] or row[1] for row in chunk})
+        placed = {
+            str(json.loads(payload).get("hold"))
+            for (payload,) in raw.all(
+                f"SELECT payload FROM audit_events WHERE tenant_id = ? AND subject IN ({raw.marks(len(subjects))}) "
+                "AND kind = 'hold' AND actor = ?",
+                (tenant, *subjects, placed_by),
+            )
+        }
+        for hold_id, customer_id, _invoice_id, note, created_at, name, number in chunk:
+            if hold_id in placed:
+                found.append(
+                    {
+                        "hold_id": hold_id,
+                        "customer_id": customer_id,
+                        "name": name,
+                        "invoice": number,
+                        "reason": note,
+                        "at": created_at,
+                    }
+                )
+                if len(found) == limit:
+                    return found
+    return found
+
+
+def plan_requests(
+    connection: Connection, tenant: str, *, customer_id: str | None = None, only_open: bool = False, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Customers' requests for a payment plan, newest first: the open ones of the tenant (the
+    home page), or every one of one customer (the customer page)."""
+    raw = Raw(connection)
+    where, params = ["p.tenant_id = ?"], [tenant]
+    if customer_id is not None:
+        where.append("p.customer_id = ?")
+        params.append(customer_id)
+    if only_open:
+        where.append("p.status = 'open'")
+    rows = raw.all(
+        "SELECT p.id, p.customer_id, c.name, p.instalments, p.note, p.status, p.created_at "
+        "FROM payment_plan_requests p JOIN customers c ON c.tenant_id = p.tenant_id AND c.id = p.customer_id "
+        f"WHERE {' AND '.join(where)} ORDER BY p.created_at DESC, p.id LIMIT ?",
+        (*params, limit),
+    )
+    return [
+        {
+            "id": rid,
+            "customer_id": cid,
+            "name": name,
+            "instalments": int(instalments),
+            "note": note,
+            "status": status,
+            "at": created_at,
+        }
+        for rid, cid, name, instalments, note, status, created_at in rows
+    ]

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from pastdue.core.money import Money
+from pastdue.core.policy import Policy, policy_from_dict
+from pastdue.errors import StoreError
 from pastdue.store import receipts
+from pastdue.store.access import ApiKey, list_keys
 from pastdue.store.queries import NoticeRow
 from pastdue.store.receipts import Receipt
 from pastdue.store.sql import Raw
-from pastdue.store.tables import audit_events, customers, holds, invoices, notices
+from pastdue.store.tables import audit_events, customers, holds, invoices, notices, policies, tenants
 
 
 def customer_page(
@@ -94,9 +97,19 @@ def receipt_page(
     only: str | None = None,
     statuses: Sequence[str] = (),
     customer_id: str | None = None,
+    received_after: date | None = None,
+    received_before: date | None = None,
 ) -> list[Receipt]:
-    """Money in (payments and bank credits) in id order, of some statuses or all."""
+    """Money in (payments and bank credits) in id order, of some statuses or all;
+    ``received_after`` and ``received_before`` are exclusive."""
     where, params = ["1 = 1"], []
+    raw = Raw(connection)
+    if received_after is not None:
+        where.append("r.received_on > ?")
+        params.append(raw.to_db(received_after))
+    if received_before is not None:
+        where.append("r.received_on < ?")
+        params.append(raw.to_db(received_before))
     if after is not None:
         where.append("r.id > ?")
         params.append(after)
@@ -142,7 +155,10 @@ def notice_page(
     only: str | None = None,
     status: str | None = None,
     customer_id: str | None = None,
-) -> list[NoticeRow]:
+    created_after: date | None = None,
+    created_before: date | None = None,
+) -> list[ListedNotice]:
+    """Notices with their delivery; ``created_after`` and ``created_before`` are exclusive."""
     c = notices.c
     query = select(notices).where(c.tenant_id == tenant)
     if after is not None:
@@ -153,14 +169,34 @@ def notice_page(
         query = query.where(c.status == status)
     if customer_id is not None:
         query = query.where(c.customer_id == customer_id)
+    if created_after is not None:
+        query = query.where(c.created_on > created_after)
+    if created_before is not None:
+        query = query.where(c.created_on < created_before)
     return [
-        NoticeRow(
-            r.id, r.customer_id, r.channel, r.level, r.status, r.message_id, r.created_on, r.sent_at,
-            tuple(sorted(number for _id, number, _level in json.loads(r.items))), r.contact, r.attempts, r.resends,
-            r.error,
+        ListedNotice(
+            NoticeRow(
+                r.id, r.customer_id, r.channel, r.level, r.status, r.message_id, r.created_on, r.sent_at,
+                tuple(sorted(number for _id, number, _level in json.loads(r.items))), r.contact, r.attempts,
+                r.resends, r.error,
+            ),
+            r.provider_id, r.due_at, r.deadline, r.policy_name, r.policy_version,
         )
         for r in connection.execute(query.order_by(c.id).limit(limit))
     ]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ListedNotice:
+    """A notice as the API shows it: the row the CLI lists, and its delivery's particulars."""
+
+    row: NoticeRow
+    provider_id: str | None
+    due_at: str | None
+    """When the queue may next try it (pending, failed with retries left), or its lease's end."""
+    deadline: date | None
+    policy_name: str
+    policy_version: int
 
 
 def hold_page(
@@ -202,10 +238,17 @@ def audit_page(
     limit: int = 100,
     kind: str | None = None,
     subject: str | None = None,
+    at_after: datetime | None = None,
+    at_before: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Audit events in chain order, payload parsed."""
+    """Audit events in chain order, payload parsed; ``at_after`` and ``at_before`` are
+    exclusive and compared in UTC, as the chain records its times."""
     c = audit_events.c
     query = select(c.seq, c.at, c.kind, c.actor, c.subject, c.payload, c.hash).where(c.tenant_id == tenant)
+    if at_after is not None:
+        query = query.where(c.at > _utc(at_after))
+    if at_before is not None:
+        query = query.where(c.at < _utc(at_before))
     if after is not None:
         query = query.where(c.seq > after)
     if kind is not None:
@@ -224,3 +267,68 @@ def invoice_ids_to_numbers(connection: Connection, tenant: str, ids: Sequence[st
     """Invoice id -> number for the ids that exist in the tenant (the services name invoices
     by number, the API by id)."""
     return receipts.invoice_numbers(connection, tenant, list(ids))
+
+
+def _utc(moment: datetime) -> str:
+    """A moment in the shape the audit chain stores (UTC ISO 8601): a naive one is UTC."""
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPolicy:
+    policy: Policy
+    digest: str
+    applied_at: str
+    default: bool
+
+
+def policy_page(
+    connection: Connection, tenant: str, *, after: str | None = None, limit: int = 100, only: str | None = None
+) -> list[ListedPolicy]:
+    """The newest version of each policy, in name order."""
+    c = policies.c
+    newest = select(c.name, func.max(c.version).label("version")).where(c.tenant_id == tenant)
+    if after is not None:
+        newest = newest.where(c.name > after)
+    if only is not None:
+        newest = newest.where(c.name == only)
+    latest = newest.group_by(c.name).order_by(c.name).limit(limit).subquery()
+    rows = connection.execute(
+        select(c.name, c.version, c.body, c.digest, c.applied_at)
+        .join(latest, (c.name == latest.c.name) & (c.version == latest.c.version))
+        .where(c.tenant_id == tenant)
+        .order_by(c.name)
+    )
+    default = connection.execute(
+        select(tenants.c.default_policy).where(tenants.c.tenant_id == tenant)
+    ).scalar_one_or_none()
+    found = []
+    for name, version, body, digest, applied_at in rows:
+        policy, problems = policy_from_dict(json.loads(body), f"stored policy {name}")
+        if policy is None:
+            raise StoreError(f"stored policy {name} v{version} no longer parses: {problems[0]}")
+        found.append(ListedPolicy(replace(policy, version=version), digest, applied_at, name == default))
+    return found
+
+
+def api_key_page(
+    connection: Connection, tenant: str, *, after: str | None = None, limit: int = 100, only: str | None = None
+) -> list[ApiKey]:
+    """API keys (revoked ones too) in id order; never a secret or a hash."""
+    return list_keys(connection, tenant, after=after, limit=limit, only=only)
+
+
+def events_about(connection: Connection, tenant: str, subjects: Sequence[str]) -> list[dict[str, Any]]:
+    """Audit events about any of ``subjects`` (a page of notices, say), in chain order."""
+    if not subjects:
+        return []
+    c = audit_events.c
+    query = select(c.seq, c.at, c.kind, c.actor, c.subject, c.payload, c.hash).where(
+        c.tenant_id == tenant, c.subject.in_(list(subjects))
+    )
+    found = []
+    for row in connection.execute(query.order_by(c.seq)):
+        data = dict(row._mapping)
+        data["payload"] = json.loads(data["payload"])
+        found.append(data)
+    return found

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
-from pastdue.store.tables import audit_events, customers, holds, invoices, payment_plan_requests
+from pastdue.store.tables import audit_events, customers, holds, invoices, notices, payment_plan_requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,14 @@ class PortalCustomer:
     language: str
     country: str
     policy: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SentNotice:
+    id: str
+    created_on: date
+    channel: str
+    level: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +106,29 @@ def portal_events(connection: Connection, tenant: str, customer_id: str) -> list
         .order_by(a.seq)
     )
     return [{"at": r.at, **json.loads(r.payload)} for r in rows]
+
+
+def sent_notices(
+    connection: Connection, tenant: str, customer_id: str, channels: list[str], limit: int
+) -> list[SentNotice]:
+    """The customer's sent notices on these channels, newest first (read through the
+    index on customer and ``sent_at``)."""
+    n = notices.c
+    rows = connection.execute(
+        select(n.id, n.created_on, n.channel, n.level)
+        .where(n.tenant_id == tenant, n.customer_id == customer_id, n.status == "sent", n.channel.in_(channels))
+        .order_by(n.sent_at.desc(), n.id)
+        .limit(limit)
+    )
+    return [SentNotice(r.id, r.created_on, r.channel, r.level) for r in rows]
+
+
+def settle_plan_request(connection: Connection, tenant: str, customer_id: str, request_id: str, status: str) -> bool:
+    """Mark an open request of this customer decided; ``False`` when there is no such open request."""
+    p = payment_plan_requests.c
+    moved = connection.execute(
+        update(payment_plan_requests)
+        .where(p.tenant_id == tenant, p.customer_id == customer_id, p.id == request_id, p.status == "open")
+        .values(status=status)
+    )
+    return moved.rowcount == 1

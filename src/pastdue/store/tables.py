@@ -391,3 +391,26 @@ idempotency_keys = Table(
     Column("created_at", String(40), nullable=False),
     Index(None, "tenant_id", "created_at"),
 )
+
+# Dunning runs requested through the REST API: queued, then run in the background by the
+# server that accepted them, one at a time per tenant. ``seq`` numbers a tenant's runs in
+# the order they were asked for (the order they run and are listed in); ``summary`` is
+# the run's JSON result (``pastdue run --json``) once it succeeded, ``error`` why it failed.
+runs = Table(
+    "runs",
+    metadata,
+    Column("tenant_id", TENANT, primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("dry_run", Boolean, nullable=False, server_default=false()),
+    Column("status", String(10), nullable=False, server_default="queued"),  # queued|running|succeeded|failed
+    Column("requested_by", String(100), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("started_at", String(40)),
+    Column("finished_at", String(40)),
+    Column("summary", Text),
+    Column("error", String(1000)),
+    UniqueConstraint("tenant_id", "seq"),
+    Index(None, "tenant_id", "status", "seq"),
+)

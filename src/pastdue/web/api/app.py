@@ -9,18 +9,21 @@ from typing import Any
 from fastapi import FastAPI
 
 from pastdue.bootstrap import App
-from pastdue.web.api import dunning, ledger, money, problems
+from pastdue.services.runs import RunQueue
+from pastdue.web.api import dunning, keys, ledger, money, policies, problems, reports, runs
 
 DESCRIPTION = """\
 pastdue's REST API. Send an API key as `Authorization: Bearer <key>`; a key acts for its
 tenant only (another tenant's objects do not exist for it) and holds scopes: `read` for
-GET, `write` for POST.
+GET, `write` for POST, `admin` for policies, API keys and approvals.
 
 Conventions: listings are pages (`limit`, `starting_after` = the previous page's
 `next_cursor`); money is `{"amount": "12.50", "currency": "EUR"}`, the amount a decimal
 string; dates are ISO 8601; every POST takes an `Idempotency-Key` (a retry with the same key
 and body gets the first answer, kept for 24 hours); errors are RFC 9457 problem details
 (`application/problem+json`) with a stable `code` and the fields at fault in `errors`.
+`POST /runs` answers 202 at once: the run goes on in the background; read `GET /runs/{id}`
+until its `status` is `succeeded` or `failed`.
 """
 
 
@@ -34,8 +37,9 @@ def create_api(app: App) -> FastAPI:
         openapi_url="/openapi.json",
     )
     api.state.app = app
+    api.state.runs = RunQueue()
     problems.install(api)
-    for module in (ledger, money, dunning):
+    for module in (ledger, money, policies, runs, dunning, reports, keys):
         api.include_router(module.router)
     schema = api.openapi
 

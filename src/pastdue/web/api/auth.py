@@ -3,7 +3,8 @@
 The key names its tenant, so one server answers every tenant: the request gets an
 :class:`~pastdue.bootstrap.App` of the key's tenant (the engine is shared), and every
 service it calls is confined to that tenant's rows. Scopes are checked exactly as the key
-holds them: ``read`` for GET, ``write`` for POST; one never implies the other.
+holds them: ``read`` for GET, ``write`` for POST, ``admin`` for what changes how the
+tenant works (policies, API keys, approvals); one never implies another.
 """
 
 from __future__ import annotations
@@ -82,3 +83,6 @@ def require(scope: Scope) -> Callable[..., Caller]:
 
 Reader = Annotated[Caller, Depends(require(Scope.READ))]
 Writer = Annotated[Caller, Depends(require(Scope.WRITE))]
+Admin = Annotated[Caller, Depends(require(Scope.ADMIN))]
+"""Changing how the tenant works (policies, API keys, approvals): a scope of its own, so
+that an integration that records payments cannot also rewrite the rules."""

@@ -4,7 +4,8 @@ The key is claimed before the request runs and answered after, per tenant. The s
 with the same request (method, path, query and body, byte for byte) replays the stored
 status and body with ``Idempotent-Replayed: true``; with another request it is refused
 with 409, as it is while the first request still runs. Answers that a retry could change
-are not kept, and free the key: a server error, and a refused credential or scope.
+are not kept, and free the key: a server error, and a refused credential or scope. An
+answer holding a secret is replaced, for retries, by a problem saying it was given once.
 Without the header a POST simply runs.
 """
 
@@ -26,6 +27,7 @@ from pastdue.web.api.problems import ApiProblem, response_for
 HEADER = "Idempotency-Key"
 MAX_KEY = 255
 _NOT_KEPT = frozenset({401, 403})
+_REPLAY_INSTEAD = "idempotent_replay_instead"
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -112,11 +114,20 @@ async def _run_once(handler: Handler, request: Request, caller: Caller, key: str
     if response.status_code >= 500 or response.status_code in _NOT_KEPT:
         await run_in_threadpool(idempotency.forget, caller.app, key)
         return response
-    media_type = response.headers.get("content-type", "application/json")
+    kept = getattr(request.state, _REPLAY_INSTEAD, None) or response
+    media_type = kept.headers.get("content-type", "application/json")
     await run_in_threadpool(
-        idempotency.complete, caller.app, key, response.status_code, media_type, bytes(response.body).decode()
+        idempotency.complete, caller.app, key, kept.status_code, media_type, bytes(kept.body).decode()
     )
     return response
+
+
+def replay_instead(request: Request, problem: ApiProblem) -> None:
+    """Keep ``problem`` as the answer a retry gets, in place of this one: for an answer
+    that must not be stored (a new API key's secret, which exists only in that answer)."""
+    answer = response_for(problem)
+    assert answer is not None
+    setattr(request.state, _REPLAY_INSTEAD, answer)
 
 
 def _digest(request: Request, body: bytes) -> str:

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pastdue.core import money as core_money
 from pastdue.errors import CurrencyError, Problem, ProblemsFound
-from pastdue.services.dunning_run import RunSummary
-from pastdue.store.queries import NoticeRow
+from pastdue.store.access import ApiKey as StoredKey
+from pastdue.store.listings import ListedNotice, ListedPolicy
 from pastdue.store.receipts import Receipt
+from pastdue.store.runs import RunRow
 
 # Identifiers as the ledger gives them: printable, without control characters (which no
 # database column would hold), at most as long as the columns.
@@ -149,8 +150,24 @@ class Payment(BaseModel):
         )
 
 
+class AuditEvent(BaseModel):
+    object: Literal["audit_event"] = "audit_event"
+    seq: int = Field(description="Position in the tenant's hash chain, from 1.")
+    at: str
+    kind: str
+    actor: str
+    subject: str | None
+    payload: dict[str, Any]
+    hash: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> AuditEvent:
+        return cls(**row)
+
+
 class Notice(BaseModel):
-    """One notice to one customer on one channel, with its delivery's state."""
+    """One notice to one customer on one channel, with its delivery: where it went, how
+    often it was tried, what the provider called it and the last error."""
 
     object: Literal["notice"] = "notice"
     id: str
@@ -159,19 +176,41 @@ class Notice(BaseModel):
     level: int
     status: str
     created_on: date
+    policy: str = Field(description="The policy the notice was queued under.")
+    policy_version: int
+    payment_deadline: date | None = Field(description="The new payment deadline the notice prints.")
+    invoices: list[str] = Field(description="Numbers of the invoices the notice is about.")
+    contact: str | None = Field(description="The address or number it went (or goes) to.")
+    attempts: int = Field(description="Sends tried.")
+    resends: int = Field(description="Sends repeated after a crash left the first in doubt.")
     sent_at: str | None
     message_id: str | None
-    invoices: list[str] = Field(description="Numbers of the invoices the notice is about.")
-    contact: str | None
-    attempts: int
-    resends: int
-    error: str | None
+    provider_id: str | None = Field(description="The channel provider's id of the message, once it took it.")
+    next_attempt_at: str | None = Field(description="When the queue may next try it, while it waits.")
+    error: str | None = Field(description="The last failure, if any.")
+    customer: Customer | None = Field(None, description="The customer, with `expand=customer`; else null.")
+    events: list[AuditEvent] | None = Field(
+        None, description="Its delivery attempts and decisions from the audit log, with `expand=events`; else null."
+    )
 
     @classmethod
-    def of(cls, row: NoticeRow) -> Notice:
+    def of(
+        cls, listed: ListedNotice, customer: Customer | None = None, events: list[AuditEvent] | None = None
+    ) -> Notice:
+        row = listed.row
         data = row.as_json()
         data["created_on"] = row.created_on
-        return cls(**data)
+        waiting = row.status in ("pending", "failed", "awaiting_approval")
+        return cls(
+            **data,
+            policy=listed.policy_name,
+            policy_version=listed.policy_version,
+            payment_deadline=listed.deadline,
+            provider_id=listed.provider_id,
+            next_attempt_at=listed.due_at if waiting else None,
+            customer=customer,
+            events=events,
+        )
 
 
 class Hold(BaseModel):
@@ -255,27 +294,9 @@ class Match(BaseModel):
         )
 
 
-class AuditEvent(BaseModel):
-    object: Literal["audit_event"] = "audit_event"
-    seq: int = Field(description="Position in the tenant's hash chain, from 1.")
-    at: str
-    kind: str
-    actor: str
-    subject: str | None
-    payload: dict[str, Any]
-    hash: str
+class RunResult(BaseModel):
+    """What a finished run did (the same figures as ``pastdue run --json``)."""
 
-    @classmethod
-    def of(cls, row: dict[str, Any]) -> AuditEvent:
-        return cls(**row)
-
-
-class Run(BaseModel):
-    """What one dunning run did (the same figures as ``pastdue run --json``)."""
-
-    object: Literal["run"] = "run"
-    as_of: date
-    dry_run: bool
     reviewed: int
     decisions: int
     actions: int
@@ -286,11 +307,160 @@ class Run(BaseModel):
     holds_lapsed: int
     elapsed_s: float
 
+
+class Run(BaseModel):
+    """A dunning run asked for through the API: queued, running, then succeeded (with its
+    ``result``) or failed (with its ``error``)."""
+
+    object: Literal["run"] = "run"
+    id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    as_of: date
+    dry_run: bool
+    requested_by: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    result: RunResult | None
+    error: str | None
+
     @classmethod
-    def of(cls, summary: RunSummary) -> Run:
-        data = summary.as_json()
-        data["dry_run"] = summary.dry_run
-        return cls(**data)
+    def of(cls, row: RunRow) -> Run:
+        result = None
+        if row.summary is not None:
+            keep = RunResult.model_fields
+            result = RunResult(**{k: v for k, v in row.summary.items() if k in keep})
+        return cls(
+            id=row.id,
+            status=row.status,  # type: ignore[arg-type]
+            as_of=row.as_of,
+            dry_run=row.dry_run,
+            requested_by=row.requested_by,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            result=result,
+            error=row.error,
+        )
+
+
+class Level(BaseModel):
+    number: int
+    name: str
+    after_days: int = Field(description="Days after the due date (negative: before it).")
+    channels: list[str]
+    min_days_since_previous: int
+    new_deadline_days: int
+    requires_approval: bool
+
+
+class Policy(BaseModel):
+    """The newest version of a policy; ``digest`` fingerprints its rules."""
+
+    object: Literal["policy"] = "policy"
+    name: str
+    version: int
+    digest: str
+    applied_at: str
+    default: bool = Field(description="Customers without a policy of their own get this one.")
+    escalation: str
+    days: str
+    calendar: str | None
+    min_days_between_notices: int
+    max_notices_per_7_days: int | None
+    max_promise_days: int
+    min_balance: dict[str, Money]
+    levels: list[Level]
+
+    @classmethod
+    def of(cls, listed: ListedPolicy) -> Policy:
+        policy = listed.policy
+        return cls(
+            name=policy.name,
+            version=policy.version,
+            digest=listed.digest,
+            applied_at=listed.applied_at,
+            default=listed.default,
+            escalation=policy.escalation.value,
+            days=policy.days.value,
+            calendar=policy.calendar,
+            min_days_between_notices=policy.min_days_between_notices,
+            max_notices_per_7_days=policy.max_notices_per_7_days,
+            max_promise_days=policy.max_promise_days,
+            min_balance={currency: Money.of(amount) for currency, amount in sorted(policy.min_balance.items())},
+            levels=[
+                Level(
+                    number=level.number,
+                    name=level.name,
+                    after_days=level.after_days,
+                    channels=list(level.channels),
+                    min_days_since_previous=level.min_days_since_previous,
+                    new_deadline_days=level.new_deadline_days,
+                    requires_approval=level.requires_approval,
+                )
+                for level in policy.levels
+            ],
+        )
+
+
+class ApiKey(BaseModel):
+    """An API key as it may be shown: never its secret (only ``ApiKeyCreated`` carries it, once)."""
+
+    object: Literal["api_key"] = "api_key"
+    id: str
+    name: str
+    scopes: list[Literal["read", "write", "admin"]]
+    active: bool
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+    @classmethod
+    def of(cls, key: StoredKey) -> ApiKey:
+        return cls(
+            id=key.id,
+            name=key.name,
+            scopes=[scope.value for scope in key.scopes],
+            active=key.active,
+            created_at=key.created_at.isoformat(),
+            last_used_at=key.last_used_at.isoformat() if key.last_used_at else None,
+            revoked_at=key.revoked_at.isoformat() if key.revoked_at else None,
+        )
+
+
+class ApiKeyCreated(ApiKey):
+    secret: str = Field(description="The whole key, to send as `Authorization: Bearer`; shown this once only.")
+
+
+class AgingRow(BaseModel):
+    currency: str
+    buckets: dict[str, str] = Field(description="Open balance per bucket, as decimal strings.")
+    total: str
+
+
+class AgingReport(BaseModel):
+    """Open balances per currency by days overdue (never converted between currencies)."""
+
+    object: Literal["aging_report"] = "aging_report"
+    as_of: date
+    buckets: list[str]
+    currencies: list[AgingRow]
+
+
+class DsoRow(BaseModel):
+    currency: str
+    receivable: Money
+    sales: Money = Field(description="Invoiced in the `days` days up to `as_of`.")
+    dso: str | None = Field(description="Days sales outstanding, to one decimal; null when nothing was invoiced.")
+
+
+class DsoReport(BaseModel):
+    """Days sales outstanding per currency: receivable / sales of the period x days."""
+
+    object: Literal["dso_report"] = "dso_report"
+    as_of: date
+    days: int
+    currencies: list[DsoRow]
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -335,10 +505,32 @@ class MatchReject(BaseModel):
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: Day
-    dry_run: bool = False
+    dry_run: bool = Field(False, description="Decide everything, keep nothing.")
+
+
+class PolicyApply(BaseModel):
+    """A policy file's text (DESIGN.md section 6); applying an unchanged one changes nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+    toml: Annotated[str, Field(min_length=1, max_length=100_000, pattern=r"^[^\x00]*$")]
+    default: bool = Field(False, description="Make it the tenant's default (the first policy always is).")
+
+
+class ApprovalDecision(BaseModel):
+    """Why, for the audit log."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: Text = ""
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    scopes: Annotated[list[Literal["read", "write", "admin"]], Field(min_length=1, max_length=3)]
 
 
 # --- parameters -------------------------------------------------------------------------------
 
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+PathName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
 QueryId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from pastdue.errors import NotFound
+from pastdue.errors import NotFound, ProblemsFound
 from pastdue.services import payments, statements
 from pastdue.services.listings import invoice_numbers, payments_with_allocations, read
 from pastdue.store import listings
@@ -14,7 +17,7 @@ from pastdue.web.api.auth import Caller, Reader, Writer
 from pastdue.web.api.idempotent import IdempotentRoute
 from pastdue.web.api.models import Match, MatchConfirm, MatchReject, PathId, Payment, PaymentCreate, QueryId
 from pastdue.web.api.pages import Limit, Page, StartingAfter, decode_str, page
-from pastdue.web.api.problems import documented
+from pastdue.web.api.problems import ApiProblem, documented
 
 router = APIRouter(route_class=IdempotentRoute)
 
@@ -30,6 +33,8 @@ def list_payments(
     starting_after: StartingAfter = None,
     customer_id: QueryId = None,
     status: Annotated[PaymentStatus | None, Query()] = None,
+    received_after: Annotated[date | None, Query(description="Received strictly after this day.")] = None,
+    received_before: Annotated[date | None, Query(description="Received strictly before this day.")] = None,
 ) -> Page[Payment]:
     """Every receipt of money in id order, with what it pays."""
     found = payments_with_allocations(
@@ -38,6 +43,8 @@ def list_payments(
         limit=limit + 1,
         statuses=(status,) if status else (),
         customer_id=customer_id,
+        received_after=received_after,
+        received_before=received_before,
     )
     return page(found, limit, lambda item: item[0].id, lambda item: Payment.of(*item))
 
@@ -91,18 +98,22 @@ def get_match(caller: Reader, match_id: PathId) -> Match:
 
 @router.post("/matches/{match_id}/confirm", tags=["matches"], responses=documented(401, 403, 404, 409, 422))
 def confirm_match(caller: Writer, match_id: PathId, body: MatchConfirm) -> Payment:
-    """Say who paid: the credit becomes an applied payment; the payer's account is learned."""
-    _match(caller, match_id)
+    """Say who paid: the credit becomes an applied payment; the payer's account is learned.
+    A match already decided is a 409 (``match_decided``)."""
+    _undecided(caller, match_id)
     numbers = invoice_numbers(caller.app, body.invoice_ids, "invoice_ids")
-    statements.confirm_match(caller.app, match_id, invoice_numbers=numbers, customer_id=body.customer_id)
+    with _decided_meanwhile(match_id):
+        statements.confirm_match(caller.app, match_id, invoice_numbers=numbers, customer_id=body.customer_id)
     return _payment(caller, match_id)
 
 
 @router.post("/matches/{match_id}/reject", tags=["matches"], responses=documented(401, 403, 404, 409, 422))
 def reject_match(caller: Writer, match_id: PathId, body: MatchReject) -> Match:
-    """Not a payment of any invoice: out of the queue, with the reason on record."""
-    _match(caller, match_id)
-    statements.reject_match(caller.app, match_id, reason=body.reason)
+    """Not a payment of any invoice: out of the queue, with the reason on record. A match
+    already decided is a 409 (``match_decided``)."""
+    _undecided(caller, match_id)
+    with _decided_meanwhile(match_id):
+        statements.reject_match(caller.app, match_id, reason=body.reason)
     return _match(caller, match_id)
 
 
@@ -118,3 +129,32 @@ def _match(caller: Caller, match_id: str) -> Match:
     if not found:
         raise NotFound(f"no match {match_id!r}")
     return Match.of(found[0])
+
+
+def _undecided(caller: Caller, match_id: str) -> None:
+    """A match a person may still decide; one already rejected or confirmed is a conflict
+    (the client's view is stale), any other payment is no match at all."""
+    found = read(caller.app, listings.receipt_page, only=match_id, limit=1)
+    if not found or found[0].status in QUEUE:
+        if not found:
+            raise NotFound(f"no match {match_id!r}")
+        return
+    receipt = found[0]
+    if receipt.status == "rejected" or receipt.rule == "confirmed":
+        raise _already_decided(match_id, "rejected" if receipt.status == "rejected" else "confirmed")
+    raise NotFound(f"no match {match_id!r}")
+
+
+def _already_decided(match_id: str, how: str) -> ApiProblem:
+    return ApiProblem(409, "match_decided", f"match {match_id} was already {how}", [("status", how)])
+
+
+@contextmanager
+def _decided_meanwhile(match_id: str) -> Iterator[None]:
+    """Two people deciding one match at once: the second learns it is decided, as above."""
+    try:
+        yield
+    except ProblemsFound as exc:
+        if [p.field for p in exc.problems] == ["status"]:
+            raise _already_decided(match_id, "decided") from None
+        raise

@@ -1,4 +1,5 @@
-"""What a person does from the dashboard (POST): holds, calls, approvals, matches.
+"""What a person does from the dashboard (POST): holds, calls, resending a notice, answering
+a payment-plan request, approvals, matches.
 
 Each route checks the session, the role and the form secret (:class:`~.auth.Guard`),
 calls one service off the event loop with the user's address as the actor (so the audit
@@ -113,6 +114,33 @@ def actions_router(app: App, guard: Guard, home: HomeCache) -> APIRouter:
             dashboard.record_call(app, customer_id, outcome, note, who.user.email, day)
 
         return await act(who, customer_path(customer_id) + "?done=call", record)
+
+    @router.post("/customers/{customer_id}/notices/{notice_id}/resend")
+    async def resend_notice(request: Request, customer_id: str, notice_id: str) -> Response:
+        checked = await guard.form(request, ACT)
+        if isinstance(checked, Response):
+            return checked
+        who, form = checked
+        note = _text(form.get("note")).strip()[:MAX_NOTE]
+
+        def resend() -> None:
+            approvals.resend(app, notice_id, who.user.email, note, customer_id=customer_id)
+
+        return await act(who, customer_path(customer_id) + "?done=resent", resend)
+
+    @router.post("/customers/{customer_id}/plan-requests/{request_id}")
+    async def decide_plan_request(request: Request, customer_id: str, request_id: str) -> Response:
+        checked = await guard.form(request, ACT)
+        if isinstance(checked, Response):
+            return checked
+        who, form = checked
+        decision, note = _text(form.get("decision")), _text(form.get("note")).strip()
+        done = "plan-accepted" if decision == "accepted" else "plan-declined"
+
+        def decide_it() -> None:
+            dashboard.decide_plan_request(app, customer_id, request_id, decision, note, who.user.email)
+
+        return await act(who, customer_path(customer_id) + f"?done={done}", decide_it)
 
     @router.post("/approvals/{notice_id}/{decision}")
     async def decide(request: Request, notice_id: str, decision: str) -> Response:

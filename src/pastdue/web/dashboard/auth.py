@@ -5,11 +5,12 @@ Roles: a ``viewer`` reads everything and changes nothing; a ``collector`` also w
 cases (holds, calls, bank credits to match); an ``admin`` may do all of that and decide the
 approval queue. A failed log-in says the same whatever was wrong, so the page never tells
 whether an address has an account (and :func:`~pastdue.services.users.verify_password`
-takes as long either way).
+takes as long either way); repeated failures are slowed down by :mod:`.throttle`.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from pastdue.store import access, outbox
 from pastdue.web.dashboard import sessions
 from pastdue.web.dashboard.pages import render, secured
 from pastdue.web.dashboard.sessions import FIELD, Session, Signer
+from pastdue.web.dashboard.throttle import LoginThrottle, refusal_text
 
 READ = frozenset(Role)
 ACT = frozenset({Role.ADMIN, Role.COLLECTOR})
@@ -119,6 +121,7 @@ def refusal(visitor: Visitor | None, status: int, heading: str, message: str) ->
 
 def auth_router(app: App, guard: Guard) -> APIRouter:
     router = APIRouter()
+    throttle = LoginThrottle(lambda: app.clock().timestamp())
 
     def login_page(nonce: str, next_path: str, error: str | None, status: int, email: str = "") -> Response:
         frame = {"user": None, "csrf": "", "section": "login", "visitor": None}
@@ -142,11 +145,19 @@ def auth_router(app: App, guard: Guard) -> APIRouter:
             fresh = secrets.token_urlsafe(24)
             return login_page(fresh, next_path, "The form had expired. Please try again.", 403)
         email, password = _text(form.get("email"))[: MAX_EMAIL + 1], _text(form.get("password"))
+        keys = _throttle_keys(email, request)
+        wait = throttle.wait(keys)
+        if wait > 0:
+            refused = login_page(nonce, next_path, refusal_text(wait), 429, email)
+            refused.headers["Retry-After"] = str(math.ceil(wait))
+            return refused
         user = None
         if email and password and len(password) <= MAX_PASSWORD:
             user = await run_in_threadpool(verify_password, app, email, password)
         if user is None:
+            throttle.failed(keys)
             return login_page(nonce, next_path, LOGIN_FAILED, 401, email)
+        throttle.succeeded(keys[0])
         session = sessions.new_session(user.id, user.email, time.time())
         response = secured(RedirectResponse(next_path, 303))
         signed = (await run_in_threadpool(guard.signer)).dump(session)
@@ -168,3 +179,10 @@ def auth_router(app: App, guard: Guard) -> APIRouter:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _throttle_keys(email: str, request: Request) -> list[str]:
+    """What failed log-ins are counted by: the address typed (as the user table compares
+    it, without case) and the client's address."""
+    client = request.client.host if request.client is not None else "unknown"
+    return [f"email:{email.strip().lower()}", f"client:{client}"]

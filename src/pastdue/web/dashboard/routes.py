@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pastdue.bootstrap import App
 from pastdue.core.model import HoldReason
 from pastdue.errors import NotFound
-from pastdue.services import dashboard
+from pastdue.services import approvals, dashboard
 from pastdue.services.ledger import list_policies
 from pastdue.services.listings import read
 from pastdue.services.statements import QUEUE
@@ -24,6 +24,7 @@ from pastdue.web.dashboard.timeline import describe
 
 QUEUE_LIMIT = 50
 WORKLIST_LIMIT = 50
+ATTENTION_LIMIT = 20
 
 DONE = {
     "hold": "Hold placed: dunning pauses from the next run.",
@@ -33,6 +34,9 @@ DONE = {
     "rejected": "Notice rejected: it will not be sent.",
     "confirmed": "Match confirmed: the payment is applied.",
     "match-rejected": "Bank credit taken out of the queue.",
+    "resent": "Notice queued again: the next delivery checks it and sends it.",
+    "plan-accepted": "Plan request accepted: place a payment-plan hold once the instalments are agreed.",
+    "plan-declined": "Plan request declined.",
 }
 """What a page says after an action redirected to it (``?done=``): fixed words, so that a
 link can never make the dashboard print text of someone else's choosing."""
@@ -61,6 +65,7 @@ def pages_router(app: App, guard: Guard, home: HomeCache) -> APIRouter:
             aging_charts=aging_charts(figures),
             dso_charts=[dso_chart(currency, points) for currency, points in figures.dso.items()],
             dso_now={currency: points[-1].value for currency, points in figures.dso.items()},
+            attention=dashboard.needs_attention(app, ATTENTION_LIMIT),
         )
 
     @router.get("/worklist")
@@ -92,6 +97,8 @@ def pages_router(app: App, guard: Guard, home: HomeCache) -> APIRouter:
             done=DONE.get(done or ""),
             hold_reasons=[r.value for r in HoldReason if r is not HoldReason.PAYMENT_IN_FLIGHT],
             outcomes=dashboard.CALL_OUTCOMES,
+            plan_decisions=dashboard.PLAN_DECISIONS,
+            resendable=[status.value for status in approvals.RESENDABLE],
             today=app.clock().date(),
         )
 

@@ -56,6 +56,11 @@ def _portal(payload: Mapping[str, Any], _numbers: Mapping[str, str]) -> str:
     return f"portal: {payload.get('action')}" + (f" ({rest})" if rest else "")
 
 
+def _plan_request(payload: Mapping[str, Any], _numbers: Mapping[str, str]) -> str:
+    note = f" — {payload['note']}" if payload.get("note") else ""
+    return f"payment-plan request {payload.get('decision')}{note}"
+
+
 def _fields(payload: Mapping[str, Any], _numbers: Mapping[str, str]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in payload.items() if v not in (None, "", []))
 
@@ -67,6 +72,7 @@ WORDINGS: Mapping[str, Describe] = {
     "call": _call,
     "approval": _approval,
     "portal": _portal,
+    "plan request": _plan_request,
 }
 
 

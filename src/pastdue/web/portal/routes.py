@@ -13,20 +13,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from pastdue.bootstrap import App
+from pastdue.bootstrap import App, renderer
 from pastdue.errors import AccessDenied, NotFound, ProblemsFound
 from pastdue.payment_providers import FakeProvider, PaymentProvider
 from pastdue.rendering.formatting import format_date, format_money
-from pastdue.services import notice_links, portal
+from pastdue.services import notice_links, portal, portal_documents
 from pastdue.services.notice_document import locale_for
 from pastdue.services.portal_links import resolve_portal_token
-from pastdue.web.portal import pages
+from pastdue.web.portal import documents, pages
 from pastdue.web.portal.fake_checkout import fake_checkout_router
 from pastdue.web.portal.forms import FIELD, form_ok, form_secret
 
@@ -48,6 +49,7 @@ def portal_router(app: App, provider: PaymentProvider | None = None) -> APIRoute
         router.include_router(fake_checkout_router(app, fake))
         provider = fake
     chosen: PaymentProvider = provider
+    notice_renderer = documents.LazyRenderer(lambda: renderer(app.settings))
 
     def resolve(token: str) -> str | Response:
         try:
@@ -108,6 +110,30 @@ def portal_router(app: App, provider: PaymentProvider | None = None) -> APIRoute
         if isinstance(customer, Response):
             return customer
         return overview(token, customer, done=done if done in DONE else None)
+
+    @router.get("/portal/{token}/invoices/{invoice_id}.pdf")
+    def invoice_pdf(token: str, invoice_id: str) -> Response:
+        """A copy of one of the customer's own invoices; any other id is simply not found."""
+        customer = resolve(token)
+        if isinstance(customer, Response):
+            return customer
+        try:
+            copy = portal_documents.invoice_copy(app, customer, invoice_id)
+        except NotFound:
+            return pages.refusal(404)
+        return documents.download(documents.to_pdf(documents.invoice_html(copy)), f"invoice-{copy.number}")
+
+    @router.get("/portal/{token}/notices/{notice_id}.pdf")
+    def notice_pdf(token: str, notice_id: str) -> Response:
+        """A notice sent to the customer, as the letter channel lays it out."""
+        customer = resolve(token)
+        if isinstance(customer, Response):
+            return customer
+        try:
+            html = portal_documents.notice_letter_html(app, customer, notice_id, notice_renderer())
+        except NotFound:
+            return pages.refusal(404)
+        return documents.download(documents.to_pdf(html), f"notice-{notice_id[:12]}")
 
     async def posted(request: Request, token: str, handle: Handler) -> Response:
         """Check the token and the form secret, then let ``handle`` act on the form; the
@@ -226,6 +252,7 @@ def _overview_values(app: App, token: str, view: portal.PortalView, done: str | 
                 "open_amount": format_money(invoice.open_amount, locale),
                 "status": status,
                 "status_class": css,
+                "pdf": f"/portal/{token}/invoices/{quote(invoice.id, safe='')}.pdf",
             }
         )
     return {
@@ -248,4 +275,11 @@ def _overview_values(app: App, token: str, view: portal.PortalView, done: str | 
         "min_promise_iso": date.fromordinal(view.today.toordinal() + 1).isoformat(),
         "max_promise_iso": view.max_promise_on.isoformat(),
         "plan_pending": view.open_plan_requests > 0,
+        "notices": [
+            {
+                "label": t["notice_pdf"].format(date=format_date(notice.created_on, locale, "long")),
+                "pdf": f"/portal/{token}/notices/{quote(notice.id, safe='')}.pdf",
+            }
+            for notice in view.notices
+        ],
     }
