@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-deliver bench-matching setup clean
+.PHONY: demo test lint bench bench-deliver bench-matching bench-web setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench-deliver: $(STAMP)
 
 bench-matching: $(STAMP)
 	$(BIN)/python bench/matching.py --invoices $(BENCH_INVOICES)
+
+bench-web: $(STAMP)
+	$(BIN)/python bench/web.py --invoices $(BENCH_INVOICES)
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/data
