@@ -31,7 +31,7 @@ from pastdue.errors import NotFound, ProblemsFound, StoreError
 from pastdue.store import access, audit
 from pastdue.store.access import ApiKey
 from pastdue.store.audit import AuditEvent
-from pastdue.store.database import unit_of_work
+from pastdue.store.database import reading, unit_of_work
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -109,7 +109,7 @@ def authenticate_key(source: App | Engine, presented: str, *, now: datetime | No
     key_id, tenant, _secret = match.groups()
     if only_tenant is not None and tenant != only_tenant:
         return None
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         found = access.key_with_hash(connection, tenant, key_id)
     matched = hmac.compare_digest(_digest(presented.strip()), found[1] if found else _NO_HASH)
     if found is None or not matched or not found[0].active:

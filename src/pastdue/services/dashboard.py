@@ -23,7 +23,7 @@ from pastdue.store import audit, dashboard, holds, listings, queries
 from pastdue.store import portal as portal_store
 from pastdue.store.audit import AuditEvent
 from pastdue.store.dashboard import WorkItem
-from pastdue.store.database import unit_of_work
+from pastdue.store.database import reading, unit_of_work
 
 DSO_WINDOW = 90
 """Days of invoicing DSO is measured against (the common quarterly convention)."""
@@ -40,7 +40,7 @@ MAX_PROMISE_DAYS = 365
 
 
 def worklist(app: App, today: date, limit: int = 50) -> list[WorkItem]:
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         return dashboard.worklist(connection, app.tenant, today, limit)
 
 
@@ -61,7 +61,7 @@ class CustomerCase:
 
 
 def customer_case(app: App, customer_id: str, timeline_limit: int = 100) -> CustomerCase:
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         found = listings.customer_page(connection, app.tenant, only=[customer_id], limit=1)
         if not found:
             raise NotFound(f"no customer {customer_id!r}")
@@ -106,7 +106,7 @@ def home_figures(app: App, today: date) -> HomeFigures:
     """Aging, overdue totals, DSO and its trend, today's queued notices and what a run today
     would do (a dry run: decided, counted, rolled back)."""
     days = [today - timedelta(days=TREND_STEP * n) for n in range(TREND_POINTS - 1, -1, -1)]
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         table = aging(queries.open_balances(connection, app.tenant), today)
         history = dashboard.receivable_history(connection, app.tenant, days, DSO_WINDOW)
         queued = dashboard.notices_created_on(connection, app.tenant, today)
@@ -204,7 +204,7 @@ class Attention:
 def needs_attention(app: App, limit: int = 20) -> Attention:
     """Open disputes customers filed and open payment-plan requests: read on every visit of
     the home page (not kept with its figures), so a dispute shows up at once."""
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         return Attention(
             disputes=dashboard.open_disputes(connection, app.tenant, PORTAL_ACTOR, limit),
             plan_requests=dashboard.plan_requests(connection, app.tenant, only_open=True, limit=limit),

@@ -14,6 +14,7 @@ from pastdue.bootstrap import App
 from pastdue.core.money import Money
 from pastdue.errors import Problem, ProblemsFound
 from pastdue.store import listings
+from pastdue.store.database import reading
 from pastdue.store.receipts import Receipt
 
 P = ParamSpec("P")
@@ -22,7 +23,7 @@ T = TypeVar("T")
 
 def read(app: App, reader: Callable[Concatenate[Connection, str, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run one store read for the App's tenant; the tenant is never the caller's to pass."""
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         return reader(connection, app.tenant, *args, **kwargs)
 
 
@@ -38,7 +39,7 @@ def payments_with_allocations(
     received_before: date | None = None,
 ) -> list[tuple[Receipt, list[tuple[str, str, Money]]]]:
     """A page of receipts, each with what it pays, read on one connection so they agree."""
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         found = listings.receipt_page(
             connection,
             app.tenant,
@@ -57,7 +58,7 @@ def payments_with_allocations(
 def invoice_numbers(app: App, invoice_ids: Sequence[str], field: str) -> list[str]:
     """The numbers of invoices named by id, in order; unknown ids (including another
     tenant's) are problems, all reported at once."""
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         found = listings.invoice_ids_to_numbers(connection, app.tenant, invoice_ids)
     missing = [Problem("request", None, field, f"no invoice {i!r}") for i in invoice_ids if i not in found]
     if missing:

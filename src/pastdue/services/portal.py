@@ -27,7 +27,7 @@ from pastdue.payment_providers import CheckoutRequest, PaymentProvider
 from pastdue.services.portal_documents import LETTERED_CHANNELS
 from pastdue.store import audit, holds, policies, portal, queries
 from pastdue.store.audit import AuditEvent
-from pastdue.store.database import unit_of_work
+from pastdue.store.database import reading, unit_of_work
 from pastdue.store.portal import ActiveHold, PortalCustomer
 
 ACTOR = "customer"
@@ -117,7 +117,7 @@ def _strongest(found: list[ActiveHold]) -> ActiveHold | None:
 
 def portal_view(app: App, customer_id: str) -> PortalView:
     today = _today(app)
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         customer = _customer(connection, app, customer_id)
         rows = _open_invoices(connection, app, customer_id)
         running = portal.active_holds(connection, app.tenant, customer_id, today)
@@ -399,5 +399,5 @@ def start_checkout(app: App, customer_id: str, currency: str, provider: PaymentP
 
 def portal_events(app: App, customer_id: str) -> list[dict[str, object]]:
     """The customer's portal audit events, oldest first, for the team's view of a case."""
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         return portal.portal_events(connection, app.tenant, customer_id)

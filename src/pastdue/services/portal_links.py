@@ -20,7 +20,7 @@ from pastdue.errors import AccessDenied, ConfigurationError, Problem, ProblemsFo
 from pastdue.links import portal_token, portal_token_signed, portal_token_url, read_portal_token, tenant_secret
 from pastdue.store import access, audit, outbox
 from pastdue.store.audit import AuditEvent
-from pastdue.store.database import unit_of_work
+from pastdue.store.database import reading, unit_of_work
 
 __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "create_portal_link", "resolve_portal_token", "revoke_portal_links"]
 
@@ -72,7 +72,7 @@ def resolve_portal_token(app: App, token: str) -> str:
     if claims is None:
         raise AccessDenied("malformed", "this is not a portal link")
     now = app.clock()
-    with app.engine.connect() as connection:
+    with reading(app.engine) as connection:
         if not portal_token_signed(_secret(app, connection), app.tenant, claims):
             raise AccessDenied("bad signature", "the link was altered or is not for this company")
         if now >= claims.expires:

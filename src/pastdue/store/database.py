@@ -70,7 +70,21 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get("pastdue_read_only"):
+        connection.exec_driver_sql("BEGIN")  # a snapshot: WAL readers never wait for the write lock
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only. On SQLite its transactions begin deferred, so that
+    readers (web pages, API lists, key checks) neither take nor wait for the write lock that
+    every other transaction takes at its start; writing through it is a mistake that SQLite
+    may refuse. PostgreSQL needs no distinction."""
+    with engine.connect() as connection:
+        connection.execution_options(pastdue_read_only=True)
+        yield connection
 
 
 def is_postgres(connection: Connection) -> bool:
