@@ -343,3 +343,28 @@ def http_server() -> Iterator[ScriptedHttpServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@contextmanager
+def serving(web: Any, *, base_path: str = "", timeout: float = 30) -> Iterator[Any]:
+    """An ASGI application on a real uvicorn server on a free loopback port, and an httpx
+    client for it (``base_path`` prefixes every request path)."""
+    import httpx
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(250):
+            if server.started:
+                break
+            time.sleep(0.02)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}{base_path}", timeout=timeout) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -13,19 +13,13 @@ from __future__ import annotations
 
 import csv
 import re
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import uvicorn
 from argon2 import PasswordHasher, profiles
-from fastapi import FastAPI
 
 from conftest import FIXED_NOW
 from pastdue import services
@@ -147,22 +141,3 @@ def log_in(client: httpx.Client, role: str) -> str:
     return form_secret(client.get("/worklist").text)
 
 
-@contextmanager
-def serving(web: FastAPI) -> Iterator[httpx.Client]:
-    """The application on a real uvicorn server on a free loopback port, and a client for it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(250):
-            if server.started:
-                break
-            time.sleep(0.02)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

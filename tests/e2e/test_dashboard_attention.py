@@ -12,10 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dashboard_support import log_in, serving, shop_app
+from dashboard_support import log_in, shop_app
 from portal_support import MovingClock
 from sqlalchemy import text
 
+from local_servers import serving
 from pastdue import services
 from pastdue.bootstrap import App
 from pastdue.channels.recording import RecordingChannel

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_support import PASSWORD, USERS, serving, shop_app
+from dashboard_support import PASSWORD, USERS, shop_app
 
+from local_servers import serving
 from pastdue.bootstrap import App
 from pastdue.services import reads
 from pastdue.web import create_app

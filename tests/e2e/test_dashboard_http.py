@@ -10,9 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dashboard_support import PASSWORD, TODAY, USERS, form_secret, log_in, serving, shop_app
+from dashboard_support import PASSWORD, TODAY, USERS, form_secret, log_in, shop_app
 from sqlalchemy import text
 
+from local_servers import serving
 from pastdue import services
 from pastdue.bootstrap import App
 from pastdue.core.model import HoldReason

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dashboard_support import PASSWORD, USERS, form_secret, serving, shop_app
+from dashboard_support import PASSWORD, USERS, form_secret, shop_app
 from portal_support import MovingClock
 
+from local_servers import serving
 from pastdue.bootstrap import App
 from pastdue.web import create_app
 from pastdue.web.dashboard import sessions

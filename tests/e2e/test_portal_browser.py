@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from portal_support import PDF, TODAY, MovingClock, link, serving, stock
+from portal_support import PDF, TODAY, MovingClock, link, stock
 
+from local_servers import serving
 from pastdue import services
 from pastdue.bootstrap import App, build
 from pastdue.settings import Settings

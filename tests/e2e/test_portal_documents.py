@@ -12,9 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from portal_support import TODAY, MovingClock, link, serving, stock
+from portal_support import TODAY, MovingClock, link, stock
 from pypdf import PdfReader
 
+from local_servers import serving
 from pastdue import services
 from pastdue.bootstrap import App
 from pastdue.channels.recording import RecordingChannel

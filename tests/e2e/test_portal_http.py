@@ -12,9 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from portal_support import PDF, MovingClock, Portal, form_secret, link, serving, stock
+from portal_support import PDF, MovingClock, Portal, form_secret, link, stock
 from sqlalchemy import text
 
+from local_servers import serving
 from pastdue import services
 from pastdue.bootstrap import App
 from pastdue.services.portal_links import revoke_portal_links

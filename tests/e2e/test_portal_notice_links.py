@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from portal_support import MovingClock, serving, stock
+from portal_support import MovingClock, stock
 
+from local_servers import serving
 from pastdue.bootstrap import App
 from pastdue.links import portal_url, tenant_secret, unsubscribe_url
 from pastdue.services import contacts

@@ -7,12 +7,10 @@ Not a test module; the API tests import it by name and load its fixture from
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -20,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from starlette.routing import Mount
 from store_support import apply_policy, customer_row, write_ledger
 
+from local_servers import serving as live_server
 from pastdue import services
 from pastdue.bootstrap import App
 from pastdue.core.model import HoldReason
@@ -38,25 +36,9 @@ from pastdue.store.database import unit_of_work
 AS_OF = date(2026, 6, 30)
 
 
-@contextmanager
-def serving(web: FastAPI) -> Iterator[httpx.Client]:
-    """The application on a real uvicorn server on a free loopback port, and a client for it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(250):
-            if server.started:
-                break
-            time.sleep(0.02)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=60) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def serving(web: FastAPI) -> AbstractContextManager[httpx.Client]:
+    """The application on a real server, and a client whose paths start at ``/api/v1``."""
+    return live_server(web, base_path="/api/v1", timeout=60)
 
 
 @dataclass

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from store_support import apply_policy, customer_row, write_ledger
 
+from local_servers import serving
 from pastdue import services
 from pastdue.bootstrap import App
 from pastdue.services import statements
@@ -45,25 +41,6 @@ def web_app(app: App, tmp_path: Path) -> App:
     return dataclasses.replace(app, settings=settings)
 
 
-@contextmanager
-def serving(web: FastAPI) -> Iterator[httpx.Client]:
-    """The application on a real uvicorn server on a free loopback port, and a client for it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            time.sleep(0.02)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture
